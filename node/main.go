@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +11,9 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/tessera-store/tessera/pack"
+	"github.com/tessera-store/tessera/store"
 )
 
 // stringList is a repeatable flag.
@@ -95,8 +100,31 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, dial Dia
 		return fmt.Errorf("node: connect to metadata service: %w", err)
 	}
 	cfg.Meta = reg
+	if mk, ok := reg.(shardMarker); ok {
+		cfg.OnBadShard = func(ctx context.Context, info store.ShardInfo, err error) {
+			// Record the shard missing so reads go around it and repair
+			// rebuilds it. A pack the metadata service does not know (an
+			// orphan awaiting GC) makes this fail harmlessly.
+			if merr := mk.MarkShardsMissing(ctx, newReqID(), info.ID.Pack, []int{info.ID.Index}); merr != nil {
+				cfg.Logger.Warn("could not record bad shard", "pack", info.ID.Pack.String(), "shard", info.ID.Index, "err", merr)
+				return
+			}
+			cfg.Logger.Warn("bad shard recorded missing", "pack", info.ID.Pack.String(), "shard", info.ID.Index, "err", err)
+		}
+	}
 	cfg.Ready = func(addr string) { fmt.Fprintf(stdout, "node serving on %s\n", addr) }
 	return Run(ctx, cfg)
+}
+
+// shardMarker is the part of the metadata service the scrubber reports to.
+type shardMarker interface {
+	MarkShardsMissing(ctx context.Context, reqID string, id pack.ID, shards []int) error
+}
+
+func newReqID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // ErrUsage marks command line errors.
