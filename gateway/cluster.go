@@ -117,7 +117,7 @@ func RunGateway(ctx context.Context, cfg GatewayConfig) error {
 	}
 	defer mc.Close()
 
-	pool := meta.Pool{Name: cfg.Pool, K: cfg.K, M: cfg.M, Codec: "zstd", Domain: cfg.FailureDomain, PGs: cfg.PGs}
+	pool := meta.Pool{Name: cfg.Pool, K: cfg.K, M: cfg.M, Codec: "zstd-fastest", Domain: cfg.FailureDomain, PGs: cfg.PGs}
 	if err := ensurePool(ctx, mc, &pool); err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func RunGateway(ctx context.Context, cfg GatewayConfig) error {
 		return storeremote.New(addr, storeremote.Options{})
 	}}
 	layer, err := object.New(object.Options{
-		Meta: mc, Stores: stores, Placement: topo, Pool: pool.Name, Keyring: kr, Logger: log,
+		Meta: mc, Stores: stores, Placement: topo, Pool: pool.Name, Codec: pool.Codec, Keyring: kr, Logger: log,
 	})
 	if err != nil {
 		return err

@@ -133,6 +133,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) error {
 		if err != nil {
 			return fmt.Errorf("gateway: open drive %s: %w", dir, err)
 		}
+		defer st.Close()
 		id := fmt.Sprintf("drive%d", i+1)
 		stores.stores[id] = st
 		driveIDs = append(driveIDs, id)

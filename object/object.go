@@ -56,8 +56,10 @@ type Options struct {
 	Keyring Keyring
 	// Chunking parameters; zero = chunk defaults.
 	Chunk chunk.Options
-	// Codec for new chunk frames (zero = pack default).
-	Codec pack.Codec
+	// Codec names the compression of new chunk frames (pack.ParseCodec:
+	// "none", "zstd-fastest", "zstd", "zstd-better", "s2"); "" means
+	// zstd-fastest. Frames that do not shrink by 1/8 are stored raw anyway.
+	Codec string
 	// PackSize is the target pack size (0 = 8 MiB).
 	PackSize int
 	// InlineMax: objects up to this size live inside the manifest (0 = 4 KiB;
@@ -87,6 +89,17 @@ func (o *Options) Validate() error {
 		return errors.New("object: Options.Placement is required")
 	case o.PackSize < 0 || o.PackSize > 256<<20:
 		return fmt.Errorf("object: PackSize %d out of range", o.PackSize)
+	}
+	if o.Codec != "" {
+		if _, err := pack.ParseCodec(o.Codec); err != nil {
+			return err
+		}
+	}
+	if err := o.Chunk.Validate(); err != nil {
+		return err
+	}
+	if m := chunkMax(o.Chunk); m > pack.MaxPlainLen {
+		return fmt.Errorf("object: chunk maximum %d above the pack frame limit %d", m, pack.MaxPlainLen)
 	}
 	return nil
 }
@@ -124,6 +137,7 @@ func (o *Options) setDefaults() {
 // Layer is the object layer. Safe for concurrent use.
 type Layer struct {
 	opt   Options
+	codec pack.Codec
 	meta  meta.Service
 	cache *chunkCache
 
@@ -144,8 +158,13 @@ func New(opt Options) (*Layer, error) {
 		return nil, err
 	}
 	opt.setDefaults()
+	codec := pack.CodecZstdFastest
+	if opt.Codec != "" {
+		codec, _ = pack.ParseCodec(opt.Codec) // checked by Validate
+	}
 	l := &Layer{
 		opt:     opt,
+		codec:   codec,
 		meta:    opt.Meta,
 		buckets: make(map[string]bucketEntry),
 		packs:   make(map[pack.ID]meta.Pack),

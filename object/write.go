@@ -243,7 +243,7 @@ func (w *writer) addFrame(a chunk.Addr, data []byte) error {
 		}
 	}
 	off := len(w.frames)
-	w.frames = pack.AppendFrame(w.frames, data, w.l.opt.Codec)
+	w.frames = pack.AppendFrame(w.frames, data, w.l.codec)
 	w.infos = append(w.infos, len(w.out.newChunks))
 	w.out.newChunks = append(w.out.newChunks, meta.ChunkInfo{
 		Addr:   a,
