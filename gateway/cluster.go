@@ -306,3 +306,21 @@ func (t *topology) report(ctx context.Context) ([]NodeReport, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
+
+// repairTargets plans where a damaged pack's missing shards are rebuilt.
+func (t *topology) repairTargets(p meta.Pack) ([]placement.Target, error) {
+	t.mu.RLock()
+	m := t.strict
+	if m == nil {
+		m = t.any
+	}
+	t.mu.RUnlock()
+	if m == nil {
+		return nil, errors.New("gateway: no placement map yet")
+	}
+	rs := m.PlanRepair([]placement.Damaged{{Pack: p.ID, K: p.K, M: p.M, Nodes: p.Nodes, Missing: p.Missing}})
+	if rs[0].Err != nil {
+		return nil, rs[0].Err
+	}
+	return rs[0].Targets, nil
+}
