@@ -87,6 +87,31 @@ func pays(compressed, plain int) bool {
 	return compressed <= plain-plain/MinSavingDiv
 }
 
+// probeLen is the size of each sample incompressible tests.
+const probeLen = 4 << 10
+
+// incompressible guesses, from S2 encodings of two small samples (start and
+// middle), that zstd would not make plain pay. zstd spends 4-50 µs per
+// 64 KiB of random bytes finding that out (mostly copying into its
+// history); S2 rejects a 4 KiB random sample in well under a microsecond.
+// Chunks below 4 samples are always tried. A wrong guess only costs
+// compression, never correctness: the frame is then stored raw.
+func incompressible(plain []byte) bool {
+	if len(plain) < 4*probeLen {
+		return false
+	}
+	var buf [probeLen + probeLen/8 + 64]byte
+	for _, off := range [2]int{0, len(plain)/2 - probeLen/2} {
+		enc := s2.Encode(buf[:], plain[off:off+probeLen])
+		// S2 finds less than zstd: demand that it save at least 1/32
+		// before calling a sample compressible.
+		if len(enc) < probeLen-probeLen/32 {
+			return false
+		}
+	}
+	return true
+}
+
 // frameBound bounds the bytes AppendFrame may write for plain bytes:
 // tag, plus the largest zstd or S2 encoding of plain.
 func frameBound(plain int) int {
@@ -144,6 +169,9 @@ func AppendFrame(dst, plain []byte, c Codec) []byte {
 	base := len(dst)
 	switch c {
 	case CodecZstdFastest, CodecZstd, CodecZstdBetter:
+		if incompressible(plain) {
+			break
+		}
 		dst = slices.Grow(dst, frameBound(len(plain)))
 		dst = append(dst, TagZstd)
 		dst = zstdEncoders[c]().EncodeAll(plain, dst)

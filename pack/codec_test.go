@@ -391,3 +391,30 @@ func TestFrameBound(t *testing.T) {
 		}
 	}
 }
+
+func TestIncompressibleProbe(t *testing.T) {
+	random := make([]byte, 256<<10)
+	rand.NewChaCha8([32]byte{1}).Read(random)
+	if !incompressible(random) {
+		t.Fatal("random bytes judged compressible")
+	}
+	text := bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog. "), 6000)
+	if incompressible(text) {
+		t.Fatal("text judged incompressible")
+	}
+	// Random with a compressible middle: the middle sample catches it.
+	mixed := bytes.Clone(random)
+	copy(mixed[len(mixed)/2-8<<10:], text[:16<<10])
+	if incompressible(mixed) {
+		t.Fatal("mixed chunk judged incompressible")
+	}
+	// Small chunks are always tried.
+	if incompressible(random[:8<<10]) {
+		t.Fatal("small chunk skipped")
+	}
+	// Random frames are stored raw either way.
+	f := AppendFrame(nil, random, CodecZstdFastest)
+	if f[0] != TagRaw {
+		t.Fatalf("random frame tag %d", f[0])
+	}
+}
