@@ -11,6 +11,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/tessera-store/tessera/durability"
 	"github.com/tessera-store/tessera/meta"
 	"github.com/tessera-store/tessera/object"
 	"github.com/tessera-store/tessera/s3api/auth"
@@ -47,6 +48,33 @@ type NodeReport struct {
 	Shards   int64  `json:"shards"`
 }
 
+// PoolReport is one pool in `objd admin status`, with the durability its
+// code gives by the two models of package durability (at the stated shard
+// failure rate and repair time; correlated failures are outside both).
+type PoolReport struct {
+	Name          string  `json:"name"`
+	K             int     `json:"k"`
+	M             int     `json:"m"`
+	FailureDomain string  `json:"failure_domain"`
+	AFR           float64 `json:"assumed_afr"`
+	RepairHours   float64 `json:"assumed_repair_hours"`
+	Stripes       int64   `json:"stripes"`
+	MarkovLoss    float64 `json:"markov_annual_loss_per_stripe"`
+	MarkovNines   float64 `json:"markov_nines"`
+	PoissonLoss   float64 `json:"poisson_annual_loss_per_stripe"`
+	PoissonNines  float64 `json:"poisson_nines"`
+	FleetNines    float64 `json:"fleet_nines"` // any of Stripes lost in a year, Markov
+}
+
+// StatusReport is `objd admin status`.
+type StatusReport struct {
+	Mode  string       `json:"mode"` // "server" (all-in-one) or "cluster"
+	Pools []PoolReport `json:"pools"`
+	Nodes int          `json:"nodes"`
+	Stats StatsReport  `json:"stats"`
+	Note  string       `json:"note"`
+}
+
 // UserReport is one row of `objd admin user list`; NewSecret only on add.
 type UserReport struct {
 	Name      string `json:"name"`
@@ -65,10 +93,15 @@ type admin struct {
 	// nodes lists storage nodes; nil in all-in-one mode, where the drives
 	// are reported instead.
 	nodes func(ctx context.Context) ([]NodeReport, error)
+	// pools lists the pools and their failure-domain level; mode names
+	// the process kind.
+	pools func(ctx context.Context) ([]meta.Pool, error)
+	mode  string
 }
 
-func newAdmin(m meta.Service, k object.Keyring, root Credentials, nodes func(context.Context) ([]NodeReport, error), log *slog.Logger) *admin {
-	a := &admin{meta: m, keyring: k, root: root, nodes: nodes, log: log}
+func newAdmin(m meta.Service, k object.Keyring, root Credentials, nodes func(context.Context) ([]NodeReport, error),
+	pools func(context.Context) ([]meta.Pool, error), mode string, log *slog.Logger) *admin {
+	a := &admin{meta: m, keyring: k, root: root, nodes: nodes, pools: pools, mode: mode, log: log}
 	a.verify = auth.NewVerifier(func(_ context.Context, key string) (string, error) {
 		if key != root.AccessKey {
 			return "", fmt.Errorf("admin API takes root credentials only: %w", auth.ErrInvalidAccessKeyID)
@@ -92,16 +125,17 @@ func (a *admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	switch op := r.Method + " " + r.URL.Path[len(AdminPrefix)-1:]; op {
 	case "GET /stats":
-		st, err := a.meta.Stats(ctx)
+		rep, err := a.stats(ctx)
 		if err != nil {
 			a.fail(w, err)
 			return
 		}
-		rep := StatsReport{Objects: st.Objects, Buckets: st.Buckets, LogicalBytes: st.LogicalBytes,
-			StoredBytes: st.StoredBytes, RawBytes: st.RawBytes, Chunks: st.Chunks,
-			UniqueChunks: st.UniqueChunks, Packs: st.Packs, Uploads: st.Uploads}
-		if st.StoredBytes > 0 {
-			rep.DedupRatio = float64(st.LogicalBytes) / float64(st.StoredBytes)
+		writeJSON(w, rep)
+	case "GET /status":
+		rep, err := a.status(ctx)
+		if err != nil {
+			a.fail(w, err)
+			return
 		}
 		writeJSON(w, rep)
 	case "GET /nodes":
@@ -158,6 +192,63 @@ func (a *admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSONError(w, http.StatusNotFound, "NoSuchAdminOperation", op)
 	}
+}
+
+func (a *admin) stats(ctx context.Context) (StatsReport, error) {
+	st, err := a.meta.Stats(ctx)
+	if err != nil {
+		return StatsReport{}, err
+	}
+	rep := StatsReport{Objects: st.Objects, Buckets: st.Buckets, LogicalBytes: st.LogicalBytes,
+		StoredBytes: st.StoredBytes, RawBytes: st.RawBytes, Chunks: st.Chunks,
+		UniqueChunks: st.UniqueChunks, Packs: st.Packs, Uploads: st.Uploads}
+	if st.StoredBytes > 0 {
+		rep.DedupRatio = float64(st.LogicalBytes) / float64(st.StoredBytes)
+	}
+	return rep, nil
+}
+
+// Assumptions of the displayed durability: a 2% annual failure rate per
+// device (about what large fleets report for hard drives) and a 24-hour
+// repair. `objd durability` computes other cases.
+const (
+	statusAFR    = 0.02
+	statusRepair = 24 * time.Hour
+)
+
+func (a *admin) status(ctx context.Context) (StatusReport, error) {
+	st, err := a.stats(ctx)
+	if err != nil {
+		return StatusReport{}, err
+	}
+	rep := StatusReport{Mode: a.mode, Stats: st,
+		Note: "durability computed for independent device failures at the assumed AFR and repair time; correlated failures (zone outages, firmware bugs, bad batches) are outside both models"}
+	if a.nodes != nil {
+		ns, err := a.nodes(ctx)
+		if err != nil {
+			return StatusReport{}, err
+		}
+		rep.Nodes = len(ns)
+	}
+	pools, err := a.pools(ctx)
+	if err != nil {
+		return StatusReport{}, err
+	}
+	for _, p := range pools {
+		stripes := max(st.Packs, 1)
+		d, err := durability.Compute(p.K, p.M, statusAFR, statusRepair, stripes)
+		if err != nil {
+			return StatusReport{}, err
+		}
+		rep.Pools = append(rep.Pools, PoolReport{
+			Name: p.Name, K: p.K, M: p.M, FailureDomain: p.Domain, AFR: statusAFR,
+			RepairHours: statusRepair.Hours(), Stripes: stripes,
+			MarkovLoss: d.Markov.StripeLoss, MarkovNines: durability.Nines(d.Markov.StripeLoss),
+			PoissonLoss: d.Poisson.StripeLoss, PoissonNines: durability.Nines(d.Poisson.StripeLoss),
+			FleetNines: durability.Nines(d.Markov.FleetLoss),
+		})
+	}
+	return rep, nil
 }
 
 func (a *admin) fail(w http.ResponseWriter, err error) {

@@ -148,7 +148,7 @@ func RunGateway(ctx context.Context, cfg GatewayConfig) error {
 		listen: cfg.Listen, adminListen: cfg.AdminListen, tlsCert: cfg.TLSCert, tlsKey: cfg.TLSKey,
 		region: cfg.Region, domains: cfg.Domains, log: log, stdout: cfg.Stdout, ready: cfg.Ready,
 		backend: &backend{Layer: layer, root: root}, meta: mc, keyring: kr, root: root,
-		nodes: topo.report,
+		nodes: topo.report, mode: "cluster", pools: mc.ListPools,
 	})
 }
 

@@ -169,6 +169,10 @@ func RunServer(ctx context.Context, cfg ServerConfig) error {
 		listen: cfg.Listen, adminListen: cfg.AdminListen, tlsCert: cfg.TLSCert, tlsKey: cfg.TLSKey,
 		region: cfg.Region, domains: cfg.Domains, log: log, stdout: cfg.Stdout, ready: cfg.Ready,
 		backend: &backend{Layer: layer, root: root}, meta: ms, keyring: kr, root: root,
+		mode: "server",
+		pools: func(context.Context) ([]meta.Pool, error) {
+			return []meta.Pool{{Name: "drives", K: k, M: m, Domain: "drive"}}, nil
+		},
 	})
 }
 
@@ -183,6 +187,8 @@ type serveConfig struct {
 	keyring                                      object.Keyring
 	root                                         Credentials
 	nodes                                        func(context.Context) ([]NodeReport, error)
+	pools                                        func(context.Context) ([]meta.Pool, error)
+	mode                                         string
 }
 
 // serve runs the S3 endpoint (with admin, health and metrics under /-/).
@@ -190,7 +196,7 @@ func serve(ctx context.Context, sc serveConfig) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s3 := s3api.New(sc.backend, s3api.Options{Region: sc.region, Domains: sc.domains, Logger: sc.log, Registry: reg})
-	adm := newAdmin(sc.meta, sc.keyring, sc.root, sc.nodes, sc.log)
+	adm := newAdmin(sc.meta, sc.keyring, sc.root, sc.nodes, sc.pools, sc.mode, sc.log)
 
 	mux := http.NewServeMux()
 	mux.Handle(AdminPrefix, adm)

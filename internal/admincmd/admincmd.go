@@ -30,6 +30,7 @@ commands:
   user list           list users
   user remove NAME    remove a user
   stats [--json]      objects, logical and stored bytes, chunks, dedup ratio
+  status [--json]     pools with their computed durability (nines), nodes
   nodes [--json]      storage nodes (cluster mode)
 Root credentials come from TESSERA_ACCESS_KEY and TESSERA_SECRET_KEY, or
 else from DIR/root-credentials.json (--data, default ./data).`
@@ -98,6 +99,26 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		fmt.Fprintf(stdout, "buckets        %d\nobjects        %d\nlogical bytes  %d\nstored bytes   %d\nraw bytes      %d\nchunks         %d\nunique chunks  %d\npacks          %d\nuploads        %d\ndedup ratio    %.2f\n",
 			s.Buckets, s.Objects, s.LogicalBytes, s.StoredBytes, s.RawBytes, s.Chunks, s.UniqueChunks, s.Packs, s.Uploads, s.DedupRatio)
+	case len(pos) == 1 && pos[0] == "status":
+		var s gateway.StatusReport
+		if err := c.do(ctx, "GET", "status", nil, &s); err != nil {
+			return err
+		}
+		if jsonOut {
+			return printJSON(stdout, s)
+		}
+		fmt.Fprintf(stdout, "mode %s, %d nodes, %d objects, %d logical bytes, %d stored bytes (dedup %.2fx)\n",
+			s.Mode, s.Nodes, s.Stats.Objects, s.Stats.LogicalBytes, s.Stats.StoredBytes, s.Stats.DedupRatio)
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "POOL\tCODE\tDOMAIN\tSTRIPES\tLOSS/STRIPE/YR (MARKOV)\tNINES\tLOSS/STRIPE/YR (POISSON)\tNINES\tFLEET NINES")
+		for _, p := range s.Pools {
+			fmt.Fprintf(tw, "%s\t%d+%d\t%s\t%d\t%.3g\t%.2f\t%.3g\t%.2f\t%.2f\n", p.Name, p.K, p.M, p.FailureDomain, p.Stripes,
+				p.MarkovLoss, p.MarkovNines, p.PoissonLoss, p.PoissonNines, p.FleetNines)
+		}
+		tw.Flush()
+		if len(s.Pools) > 0 {
+			fmt.Fprintf(stdout, "assumed: device AFR %.1f%%, repair %.0fh. %s\n", s.Pools[0].AFR*100, s.Pools[0].RepairHours, s.Note)
+		}
 	case len(pos) == 1 && pos[0] == "nodes":
 		var ns []gateway.NodeReport
 		if err := c.do(ctx, "GET", "nodes", nil, &ns); err != nil {
