@@ -64,13 +64,13 @@ func BenchmarkDigestReader(b *testing.B) {
 			b.SetBytes(size)
 			b.ReportAllocs()
 			for b.Loop() {
-				d, err := newDigest(bytes.NewReader(data), http.Header{}, size, noTrailer)
+				pipeAt := int64(pipeMinSize)
+				if mode == "inline" {
+					pipeAt = -1
+				}
+				d, err := newDigest(bytes.NewReader(data), http.Header{}, size, noTrailer, pipeAt)
 				if err != nil {
 					b.Fatal(err)
-				}
-				if mode == "inline" && d.pipe != nil {
-					d.pipe.Close()
-					d.pipe, d.md5 = nil, md5.New()
 				}
 				if err := consume(d); err != nil {
 					b.Fatal(err)
@@ -142,7 +142,7 @@ func TestDigestReaderFailures(t *testing.T) {
 			for k, v := range tc.hdr {
 				h.Set(k, v)
 			}
-			d, err := newDigest(bytes.NewReader([]byte(tc.body)), h, tc.size, tc.trailer)
+			d, err := newDigest(bytes.NewReader([]byte(tc.body)), h, tc.size, tc.trailer, pipeMinSize)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +161,7 @@ func TestDigestReaderFailures(t *testing.T) {
 	}
 	// A large body takes the pipelined MD5 path.
 	big := randBytes(7, pipeMinSize+12345)
-	d, err := newDigest(bytes.NewReader(big), http.Header{}, int64(len(big)), noTrailer)
+	d, err := newDigest(bytes.NewReader(big), http.Header{}, int64(len(big)), noTrailer, pipeMinSize)
 	if err != nil || d.pipe == nil {
 		t.Fatalf("pipe not used: %v", err)
 	}

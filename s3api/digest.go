@@ -39,11 +39,17 @@ type digestReader struct {
 
 // newDigestReader prepares the body of rq for streaming. size is the decoded
 // length the request declares. The caller must call close when done with it.
-func newDigestReader(rq *request, size int64) (*digestReader, error) {
-	return newDigest(rq.auth.Body, rq.r.Header, size, rq.auth.TrailerChecksum)
+func (s *Server) newDigestReader(rq *request, size int64) (*digestReader, error) {
+	pipeAt := int64(pipeMinSize)
+	if s.opt.InlineMD5 {
+		pipeAt = -1
+	}
+	return newDigest(rq.auth.Body, rq.r.Header, size, rq.auth.TrailerChecksum, pipeAt)
 }
 
-func newDigest(body io.Reader, hdr http.Header, size int64, trailer func() (string, string, bool)) (*digestReader, error) {
+// newDigest wraps body; MD5 runs on a helper goroutine when size >= pipeAt
+// (pipeAt < 0: never).
+func newDigest(body io.Reader, hdr http.Header, size int64, trailer func() (string, string, bool), pipeAt int64) (*digestReader, error) {
 	d := &digestReader{r: body, size: size, trailer: trailer}
 	if v := hdr.Get("Content-MD5"); v != "" {
 		raw, err := base64.StdEncoding.DecodeString(v)
@@ -59,7 +65,7 @@ func newDigest(body io.Reader, hdr http.Header, size int64, trailer func() (stri
 	if alg != checksum.None {
 		d.alg, d.ck, d.wantCk, d.viaTrl = alg, alg.New(), value, viaTrailer
 	}
-	if size >= pipeMinSize {
+	if pipeAt >= 0 && size >= pipeAt {
 		d.pipe = newMD5Pipe()
 	} else {
 		d.md5 = md5.New()

@@ -90,7 +90,7 @@ func (s *Server) uploadPart(ctx context.Context, rq *request, b meta.Bucket) err
 	if err != nil {
 		return err
 	}
-	d, err := newDigestReader(rq, size)
+	d, err := s.newDigestReader(rq, size)
 	if err != nil {
 		return err
 	}

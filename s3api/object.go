@@ -346,7 +346,7 @@ func (s *Server) putObject(ctx context.Context, rq *request, b meta.Bucket) erro
 	if err != nil {
 		return err
 	}
-	d, err := newDigestReader(rq, size)
+	d, err := s.newDigestReader(rq, size)
 	if err != nil {
 		return err
 	}
@@ -362,10 +362,9 @@ func (s *Server) putObject(ctx context.Context, rq *request, b meta.Bucket) erro
 			}
 			return nil
 		},
-		IfMatch:     trimETag(rq.r.Header.Get("If-Match")),
-		IfNoneMatch: trimETag(rq.r.Header.Get("If-None-Match")),
+		IfMatch: trimETag(rq.r.Header.Get("If-Match")),
 	}
-	if err := s.checkWriteTarget(ctx, rq, b); err != nil {
+	if in.IfNoneMatch, err = s.checkWriteTarget(ctx, rq, b); err != nil {
 		return err
 	}
 	o, err := s.b.PutObject(ctx, in)
@@ -379,17 +378,32 @@ func (s *Server) putObject(ctx context.Context, rq *request, b meta.Bucket) erro
 	return nil
 }
 
-// checkWriteTarget answers a conditional write whose If-Match names an
-// object that does not exist with NoSuchKey, as AWS does. The backend's
-// commit still decides atomically; this only picks the error.
-func (s *Server) checkWriteTarget(ctx context.Context, rq *request, b meta.Bucket) error {
-	if rq.r.Header.Get("If-Match") == "" {
-		return nil
+// checkWriteTarget prepares a conditional write. If-Match naming an object
+// that does not exist answers NoSuchKey, as AWS does (the backend's commit
+// still decides atomically; this only picks the error). The commit takes
+// If-None-Match "*" only (as AWS documents it); an ETag list, which MinIO and
+// its clients use, is checked here against the current object, not
+// atomically, and the value the commit should get is returned.
+func (s *Server) checkWriteTarget(ctx context.Context, rq *request, b meta.Bucket) (ifNoneMatch string, err error) {
+	im, inm := rq.r.Header.Get("If-Match"), trimETag(rq.r.Header.Get("If-None-Match"))
+	if im == "" && (inm == "" || inm == "*") {
+		return inm, nil
 	}
-	if _, err := s.b.HeadObject(ctx, b.Name, rq.key); errors.Is(err, meta.ErrNoSuchKey) {
-		return err
+	cur, err := s.b.HeadObject(ctx, b.Name, rq.key)
+	switch {
+	case errors.Is(err, meta.ErrNoSuchKey):
+		if im != "" {
+			return "", err
+		}
+		return "", nil
+	case err != nil:
+		return "", err
+	case inm != "" && inm != "*" && etagMatches(rq.r.Header.Get("If-None-Match"), cur.ETag):
+		return "", fmt.Errorf("%w: If-None-Match", ErrPrecondition)
+	case inm == "*":
+		return inm, nil
 	}
-	return nil
+	return "", nil
 }
 
 func (s *Server) deleteObject(ctx context.Context, rq *request, b meta.Bucket) error {
@@ -419,7 +433,7 @@ func (s *Server) deleteObjects(ctx context.Context, rq *request, b meta.Bucket) 
 	if size > maxDeleteXML {
 		return fmt.Errorf("%w: Delete body of %d bytes", ErrMalformedXML, size)
 	}
-	d, err := newDigestReader(rq, size)
+	d, err := s.newDigestReader(rq, size)
 	if err != nil {
 		return err
 	}
@@ -571,8 +585,11 @@ func (s *Server) copyObject(ctx context.Context, rq *request, b meta.Bucket) err
 	if tagDir == "REPLACE" {
 		dst.Tags = hdr.Tags
 	}
-	o, err := s.b.CopyObject(ctx, src, &dst,
-		trimETag(rq.r.Header.Get("If-Match")), trimETag(rq.r.Header.Get("If-None-Match")))
+	ifNoneMatch, err := s.checkWriteTarget(ctx, rq, b)
+	if err != nil {
+		return err
+	}
+	o, err := s.b.CopyObject(ctx, src, &dst, trimETag(rq.r.Header.Get("If-Match")), ifNoneMatch)
 	if err != nil {
 		return err
 	}

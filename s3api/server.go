@@ -30,7 +30,6 @@ const (
 	defaultMaxPutSize    = 5 << 30
 	maxKeyBytes          = 1024
 	maxUserMetaBytes     = 2 << 10
-	maxHeaderBytes       = 8 << 10 // per header value we read ourselves
 )
 
 // Options configures a Server. The zero value is usable: defaults are filled
@@ -54,6 +53,10 @@ type Options struct {
 	Registry prometheus.Registerer
 	// Now is the clock for signature skew checks; nil means time.Now.
 	Now func() time.Time
+	// InlineMD5 hashes every upload's ETag on the request goroutine. By
+	// default bodies of 1 MiB or more are hashed on a helper goroutine
+	// (md5pipe.go), which pays off only where a core is idle.
+	InlineMD5 bool
 }
 
 // Validate reports options that cannot work.

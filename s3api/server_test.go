@@ -83,6 +83,7 @@ func TestHTTPErrors(t *testing.T) {
 		{"range and part number", "GET", "/errs/obj?partNumber=1", nil, map[string]string{"Range": "bytes=0-1"}, 400, "InvalidRequest"},
 		{"if-match put", "PUT", "/errs/obj", []byte("x"), map[string]string{"If-Match": `"nope"`}, 412, "PreconditionFailed"},
 		{"if-none-match put", "PUT", "/errs/obj", []byte("x"), map[string]string{"If-None-Match": "*"}, 412, "PreconditionFailed"},
+		{"if-none-match etag put", "PUT", "/errs/obj", []byte("x"), map[string]string{"If-None-Match": `"781e5e245d69b566979b86e28d23f2c7"`}, 412, "PreconditionFailed"},
 		{"if-match put on missing key", "PUT", "/errs/fresh", []byte("x"), map[string]string{"If-Match": `"abc"`}, 404, "NoSuchKey"},
 		{"invalid storage class", "PUT", "/errs/sc", []byte("x"), map[string]string{"x-amz-storage-class": "INVALID"}, 400, "InvalidStorageClass"},
 	}
@@ -97,6 +98,13 @@ func TestHTTPErrors(t *testing.T) {
 				t.Errorf("error = %+v, want code %s", er, tt.code)
 			}
 		})
+	}
+	// If-None-Match with another ETag, or on a missing key, writes.
+	if r, body := e.do(t, "PUT", "/errs/inm", []byte("v1"), map[string]string{"If-None-Match": `"some-etag"`}); r.StatusCode != 200 {
+		t.Errorf("If-None-Match etag on a missing key: %s %s", r.Status, body)
+	}
+	if r, body := e.do(t, "PUT", "/errs/inm", []byte("v2"), map[string]string{"If-None-Match": `"some-etag"`}); r.StatusCode != 200 {
+		t.Errorf("If-None-Match other etag: %s %s", r.Status, body)
 	}
 	r, _ := e.do(t, "GET", "/errs/obj", nil, map[string]string{"Range": "bytes=10-"})
 	if got := r.Header.Get("Content-Range"); got != "bytes */10" {

@@ -114,12 +114,30 @@ func newCluster(t testing.TB, n int, tune func(*Config)) *cluster {
 	for i := 1; i < n; i++ {
 		id := fmt.Sprintf("m%d", i)
 		m := startMember(t, id, filepath.Join(root, id), "", false, tune)
-		if err := first.node.Join(ctx, id, m.raftAddr, m.api); err != nil {
+		if err := c.join(ctx, id, m.raftAddr, m.api); err != nil {
 			t.Fatal(err)
 		}
 		c.members = append(c.members, m)
 	}
 	return c
+}
+
+// join adds a voter through whichever member leads, retrying while
+// leadership moves (elections happen on a loaded machine; AddVoter and the
+// address publication are idempotent).
+func (c *cluster) join(ctx context.Context, id, raftAddr, api string) error {
+	for {
+		l, err := c.leader(ctx)
+		if err != nil {
+			return err
+		}
+		err = l.node.Join(ctx, id, raftAddr, api)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		c.t.Logf("join %s via %s: %v; retrying", id, l.node.cfg.ID, err)
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func (c *cluster) apis() []string {
@@ -352,7 +370,7 @@ func TestSnapshotNewVoter(t *testing.T) {
 	}
 	n := startMember(t, "new", filepath.Join(t.TempDir(), "new"), "", false, tune)
 	c.members = append(c.members, n)
-	if err := l.node.Join(ctx, "new", n.raftAddr, n.api); err != nil {
+	if err := c.join(ctx, "new", n.raftAddr, n.api); err != nil {
 		t.Fatal(err)
 	}
 	target := l.node.st.AppliedIndex()
