@@ -11,6 +11,7 @@ import (
 	"github.com/tessera-store/tessera/meta"
 	"github.com/tessera-store/tessera/s3api/auth"
 	"github.com/tessera-store/tessera/s3api/checksum"
+	"github.com/tessera-store/tessera/s3api/postpolicy"
 	"github.com/tessera-store/tessera/store"
 )
 
@@ -104,6 +105,12 @@ var s3Codes = []s3Code{
 	{ErrNotImplemented, "NotImplemented", http.StatusNotImplemented, "A header or query you provided implies functionality that is not implemented."},
 	{ErrPrecondition, "PreconditionFailed", http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold"},
 	{ErrCopySource, "InvalidArgument", http.StatusBadRequest, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"},
+	// POST policy uploads
+	{postpolicy.ErrMalformedPOSTRequest, "MalformedPOSTRequest", http.StatusBadRequest, "The body of your POST request is not well-formed multipart/form-data."},
+	{postpolicy.ErrMaxPreDataLengthExceeded, "MaxPostPreDataLengthExceededError", http.StatusBadRequest, "Your POST request fields preceding the upload file were too large."},
+	{postpolicy.ErrInvalidPolicyDocument, "InvalidPolicyDocument", http.StatusBadRequest, "The content of the form does not meet the conditions specified in the policy document."},
+	{postpolicy.ErrEntityTooLarge, "EntityTooLarge", http.StatusBadRequest, "Your proposed upload exceeds the maximum allowed size"},
+	{postpolicy.ErrEntityTooSmall, "EntityTooSmall", http.StatusBadRequest, "Your proposed upload is smaller than the minimum allowed size"},
 	// auth
 	{auth.ErrAccessDenied, "AccessDenied", http.StatusForbidden, "Access Denied"},
 	{auth.ErrSignatureDoesNotMatch, "SignatureDoesNotMatch", http.StatusForbidden, "The request signature we calculated does not match the signature you provided. Check your key and signing method."},
@@ -170,6 +177,8 @@ func lookupError(err error) s3Code {
 			var me *messageError
 			if errors.As(err, &me) {
 				c.msg = me.msg
+			} else if msg, ok := postPolicyMessage(err); ok {
+				c.msg = msg
 			}
 			return c
 		}

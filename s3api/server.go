@@ -22,6 +22,7 @@ import (
 
 	"github.com/tessera-store/tessera/meta"
 	"github.com/tessera-store/tessera/s3api/auth"
+	"github.com/tessera-store/tessera/s3api/sigv2"
 )
 
 // AWS limits.
@@ -256,11 +257,15 @@ func (s *Server) serve(ctx context.Context, rq *request) error {
 	if rq.q, err = parseQuery(r.URL.RawQuery); err != nil {
 		return err
 	}
+	if isPostObject(r, rq.key) {
+		rq.op = "PostObject"
+		return s.postObject(ctx, rq)
+	}
 	op, h := s.route(rq)
 	rq.op = op
 	slot := &userSlot{}
 	actx := context.WithValue(ctx, userSlotKey{}, slot)
-	areq, err := s.verify.Verify(r.WithContext(actx))
+	areq, err := s.authenticate(actx, r)
 	if err != nil {
 		return err
 	}
@@ -284,6 +289,49 @@ func (s *Server) serve(ctx context.Context, rq *request) error {
 		return ErrKeyTooLong
 	}
 	return h(ctx, rq)
+}
+
+// authenticate verifies a request signed with SigV4 (s3api/auth) or, for
+// older clients, SigV2 (s3api/sigv2). A SigV2 body is the plain HTTP body:
+// its integrity rests on Content-MD5 when the client sends one (checked by
+// the digest wrapper), as in AWS.
+func (s *Server) authenticate(ctx context.Context, r *http.Request) (*auth.Request, error) {
+	if !sigv2.IsSigV2(r) {
+		return s.verify.Verify(r.WithContext(ctx))
+	}
+	vhost := ""
+	if b, _, _ := s.splitTarget(r); b != "" && s.isVirtualHost(r) {
+		vhost = b
+	}
+	ak, err := sigv2.Verify(ctx, r, s.credentials, s.opt.Now(), vhost)
+	if err != nil {
+		return nil, err
+	}
+	var body io.Reader = r.Body
+	if body == nil {
+		body = http.NoBody
+	}
+	return &auth.Request{
+		AccessKey:       ak,
+		Body:            body,
+		Size:            r.ContentLength,
+		TrailerChecksum: func() (string, string, bool) { return "", "", false },
+	}, nil
+}
+
+// isVirtualHost reports whether r names its bucket in the Host header.
+func (s *Server) isVirtualHost(r *http.Request) bool {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(host)
+	for _, d := range s.opt.Domains {
+		if b, ok := strings.CutSuffix(host, "."+d); ok && b != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // parseQuery is url.ParseQuery that tells bad escapes apart.
