@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -622,6 +623,10 @@ func (s *Server) writeError(rq *request, err error) {
 		e.Key = rq.key
 	}
 	out, _ := xml.Marshal(e)
+	// encoding/xml escapes quotes in text as &#34; and &#39;; AWS (and
+	// clients that match messages) use them literally, which is valid XML
+	// in element text (the error document has no attributes).
+	out = bytes.ReplaceAll(bytes.ReplaceAll(out, []byte("&#34;"), []byte(`"`)), []byte("&#39;"), []byte("'"))
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", strconv.Itoa(len(xml.Header)+len(out)))
 	if c.status == http.StatusServiceUnavailable {
