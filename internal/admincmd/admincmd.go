@@ -32,6 +32,7 @@ commands:
   stats [--json]      objects, logical and stored bytes, chunks, dedup ratio
   status [--json]     pools with their computed durability (nines), nodes
   nodes [--json]      storage nodes (cluster mode)
+  meta members|add-voter|remove-voter   metadata Raft group membership (with --meta ADDRS)
 Root credentials come from TESSERA_ACCESS_KEY and TESSERA_SECRET_KEY, or
 else from DIR/root-credentials.json (--data, default ./data).`
 
@@ -42,6 +43,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.Usage = func() { fmt.Fprintln(stderr, usage) }
 	endpoint := fs.String("endpoint", "http://127.0.0.1:9000", "S3 endpoint of a server or gateway")
 	data := fs.String("data", "./data", "data folder holding root-credentials.json, if the environment has no credentials")
+	metaAddrs := fs.String("meta", "", "metad API addresses, for `objd admin meta ...`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,6 +51,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if len(rest) == 0 {
 		fs.Usage()
 		return errors.New("admin: missing command")
+	}
+	if rest[0] == "meta" {
+		return runMeta(ctx, *metaAddrs, rest[1:], stdout)
 	}
 	c, err := newClient(*endpoint, *data, getenv)
 	if err != nil {
