@@ -52,6 +52,9 @@ type MissingChunksError struct {
 }
 
 func (e *MissingChunksError) Error() string {
+	if len(e.Addrs) == 0 {
+		return "meta: referenced chunks missing"
+	}
 	return fmt.Sprintf("meta: %d referenced chunks missing (first %v)", len(e.Addrs), e.Addrs[0])
 }
 
@@ -94,8 +97,17 @@ type Object struct {
 	Checksums    map[string]string
 	ChecksumType string
 	// PartSizes, for a completed multipart object, are the parts' sizes in
-	// order (GET ?partNumber=N and the ETag's -N).
-	PartSizes []int64
+	// order (GET ?partNumber=N and the ETag's -N); PartChecksums, when the
+	// upload had checksums, each part's checksums by algorithm (base64).
+	PartSizes     []int64
+	PartChecksums []map[string]string
+	// Versioning. VersionID is "" for the null version (written while the
+	// bucket's versioning was never enabled, or suspended). DeleteMarker
+	// marks a delete marker version (no data). IsLatest is set on results
+	// that list or fetch versions.
+	VersionID    string
+	DeleteMarker bool
+	IsLatest     bool
 	// The manifest: Chunks in order, or Inline data for tiny objects (then
 	// Chunks is empty). Listing results leave both empty.
 	Chunks []ChunkRef
@@ -361,7 +373,22 @@ type Cluster interface {
 	ListUsers(ctx context.Context) ([]User, error)
 }
 
+// BucketConfigs stores a bucket's configuration documents by name:
+// "policy" (JSON), "cors", "tagging", "object-lock", "lifecycle" (XML as
+// put), each at most 64 KiB. The documents are validated by the S3 layer;
+// the metadata service stores bytes.
+type BucketConfigs interface {
+	// PutBucketConfig replaces document name of bucket; an empty doc
+	// deletes it. ErrNoSuchBucket if the bucket does not exist.
+	PutBucketConfig(ctx context.Context, reqID string, t int64, bucket, name string, doc []byte) error
+	// GetBucketConfig returns the document, or ErrNoSuchConfig.
+	GetBucketConfig(ctx context.Context, bucket, name string) ([]byte, error)
+}
+
 // Service is the whole metadata service. Safe for concurrent use.
+//
+// TODO(bucket-config engineer): add BucketConfigs here once meta/server and
+// meta/remote implement it.
 type Service interface {
 	Buckets
 	Objects
