@@ -410,3 +410,35 @@ func mustMem(t *testing.T) *mem.Store {
 	}
 	return st
 }
+
+// A multipart upload whose last part is tiny completes: parts are never
+// stored inline, so every part's manifest is a chunk list.
+func TestMultipartSmallLastPart(t *testing.T) {
+	e := newEnv(t, 4, 2, Options{})
+	ctx := context.Background()
+	id, err := e.l.CreateUpload(ctx, &meta.Upload{Bucket: "bkt", Key: "mp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randBytes(21, 5<<20+1000)
+	var parts []meta.CompletedPart
+	for i, p := range [][]byte{data[:5<<20], data[5<<20:]} {
+		sum := md5.Sum(p)
+		part, err := e.l.UploadPart(ctx, "bkt", "mp", id, &s3api.PartInput{Number: i + 1, Body: bytes.NewReader(p), Size: int64(len(p)),
+			Seal: func(pp *meta.Part) error { pp.ETag = hex.EncodeToString(sum[:]); return nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(part.Inline) != 0 {
+			t.Fatalf("part %d stored inline", i+1)
+		}
+		parts = append(parts, meta.CompletedPart{Number: i + 1, ETag: part.ETag})
+	}
+	if _, err := e.l.CompleteUpload(ctx, &meta.CompleteUploadRequest{Bucket: "bkt", Key: "mp", UploadID: id, Parts: parts}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.get(t, "mp", 0, int64(len(data)))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("get: %v", err)
+	}
+}

@@ -60,7 +60,7 @@ func (l *Layer) PutObject(ctx context.Context, in *s3api.PutInput) (*meta.Object
 	if err != nil {
 		return nil, err
 	}
-	w, err := l.write(ctx, b.DomainKey, in.Body, in.Size, l.opt.MaxPut)
+	w, err := l.write(ctx, b.DomainKey, in.Body, in.Size, l.opt.MaxPut, true)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (l *Layer) UploadPart(ctx context.Context, bucket, key, uploadID string, in
 	if _, err := l.meta.GetUpload(ctx, bucket, key, uploadID); err != nil {
 		return nil, err
 	}
-	w, err := l.write(ctx, b.DomainKey, in.Body, in.Size, l.opt.MaxPut)
+	w, err := l.write(ctx, b.DomainKey, in.Body, in.Size, l.opt.MaxPut, false)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ func (l *Layer) UploadPartCopy(ctx context.Context, bucket, key, uploadID string
 	if _, err := l.meta.GetUpload(ctx, bucket, key, uploadID); err != nil {
 		return nil, err
 	}
-	if off == 0 && n == src.Size && len(src.PartSizes) == 0 && len(src.ETag) == 32 {
+	if off == 0 && n == src.Size && len(src.PartSizes) == 0 && len(src.ETag) == 32 && len(src.Inline) == 0 {
 		p := meta.Part{Number: number, Size: src.Size, ETag: src.ETag, Chunks: src.Chunks, Inline: src.Inline}
 		return l.putPart(ctx, bucket, key, uploadID, p, nil)
 	}
@@ -195,7 +195,7 @@ func (l *Layer) UploadPartCopy(ctx context.Context, bucket, key, uploadID string
 	}
 	defer rc.Close()
 	h := md5.New()
-	w, err := l.write(ctx, b.DomainKey, io.TeeReader(rc, h), n, l.opt.MaxPut)
+	w, err := l.write(ctx, b.DomainKey, io.TeeReader(rc, h), n, l.opt.MaxPut, false)
 	if err != nil {
 		return nil, err
 	}

@@ -80,9 +80,12 @@ func (l *Layer) newWriter(ctx context.Context, key []byte) *writer {
 }
 
 // write consumes body (at most max bytes; want is the declared size or -1)
-// and returns what the commit needs. On error nothing is committed; shards
-// already written become orphans for GC.
-func (l *Layer) write(ctx context.Context, key []byte, body io.Reader, want, max int64) (*written, error) {
+// and returns what the commit needs. Small bodies are returned inline when
+// inline is set (objects; multipart parts are always chunked, because a
+// completed upload's manifest is the concatenation of its parts' chunks).
+// On error nothing is committed; shards already written become orphans for
+// GC.
+func (l *Layer) write(ctx context.Context, key []byte, body io.Reader, want, max int64, inline bool) (*written, error) {
 	if want > max {
 		return nil, ErrTooLarge
 	}
@@ -93,7 +96,7 @@ func (l *Layer) write(ctx context.Context, key []byte, body io.Reader, want, max
 	cr := &countReader{r: io.LimitReader(body, limit+1)}
 
 	// Tiny objects live in the manifest.
-	if l.opt.InlineMax > 0 && (want < 0 || want <= int64(l.opt.InlineMax)) {
+	if inline && l.opt.InlineMax > 0 && (want < 0 || want <= int64(l.opt.InlineMax)) {
 		small := make([]byte, l.opt.InlineMax+1)
 		n, err := io.ReadFull(cr, small)
 		switch {
