@@ -184,13 +184,17 @@ func reqID() string {
 
 func (l *Layer) now() int64 { return l.opt.Now().UnixNano() }
 
-// bucket returns bucket metadata, cached for a few seconds: only the owner
-// and the dedup domain key are used from it, and neither changes.
+// bucketTTL bounds how stale cached bucket metadata may be.
+const bucketTTL = 2 * time.Second
+
+// bucket returns bucket metadata, cached for bucketTTL: the owner and the
+// dedup domain key are used from it, and neither changes while the bucket
+// exists.
 func (l *Layer) bucket(ctx context.Context, name string) (meta.Bucket, error) {
 	l.mu.Lock()
 	e, ok := l.buckets[name]
 	l.mu.Unlock()
-	if ok && time.Since(e.fetched) < 5*time.Second {
+	if ok && time.Since(e.fetched) < bucketTTL {
 		return e.b, nil
 	}
 	b, err := l.meta.GetBucket(ctx, name)

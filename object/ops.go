@@ -46,8 +46,12 @@ func (l *Layer) DeleteBucket(ctx context.Context, name string) error {
 	return l.meta.DeleteBucket(ctx, reqID(), l.now(), name)
 }
 
+// GetBucket returns bucket metadata from a cache of at most bucketTTL age
+// (every S3 request asks for it to check ownership). A bucket deleted or
+// recreated through another gateway may be seen as before for that long;
+// writes are still decided by the metadata commit.
 func (l *Layer) GetBucket(ctx context.Context, name string) (meta.Bucket, error) {
-	return l.meta.GetBucket(ctx, name)
+	return l.bucket(ctx, name)
 }
 
 func (l *Layer) ListBuckets(ctx context.Context) ([]meta.Bucket, error) {
