@@ -36,6 +36,8 @@ var codes = [...]error{
 	ErrUnavailable,           // 21
 	context.Canceled,         // 22
 	context.DeadlineExceeded, // 23
+	ErrNoSuchConfig,          // 24
+	ErrNoSuchVersion,         // 25
 }
 
 // Code returns err's stable code: CodeOK for nil, the code of the first

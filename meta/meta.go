@@ -42,6 +42,8 @@ var (
 	ErrInvalidArgument   = errors.New("meta: invalid argument")    // malformed or oversize request
 	ErrNotLeader         = errors.New("meta: not the leader")      // internal; clients retry elsewhere
 	ErrUnavailable       = errors.New("meta: service unavailable") // no quorum, timeout
+	ErrNoSuchConfig      = errors.New("meta: no such bucket configuration")
+	ErrNoSuchVersion     = errors.New("meta: no such version") // GetObjectVersion of an unknown version ID
 )
 
 // MissingChunksError is returned by commits that reference chunks the index
@@ -70,6 +72,9 @@ type Bucket struct {
 	// DomainKey, when 32 bytes, makes the bucket a private dedup domain:
 	// chunk IDs are keyed BLAKE3 with this key. Empty: the global domain.
 	DomainKey []byte
+	// Versioning is the bucket's versioning state: "" (never enabled),
+	// VersioningEnabled or VersioningSuspended.
+	Versioning string
 }
 
 // ChunkRef is one entry of an object's manifest.
@@ -154,10 +159,19 @@ type PutObjectRequest struct {
 }
 
 // DeleteObjectRequest deletes a key; deleting a missing key succeeds.
+// VersionID and MarkerVersionID are used by DeleteObjectVersion only (see
+// Versions); DeleteObject ignores them and behaves as DeleteObjectVersion
+// without VersionID.
 type DeleteObjectRequest struct {
 	ReqID       string
 	Time        int64
 	Bucket, Key string
+	// VersionID, when set, removes that version permanently ("null" names
+	// the null version).
+	VersionID string
+	// MarkerVersionID is the ID given to a delete marker if one is created
+	// (bucket versioning Enabled); chosen by the caller, like all IDs.
+	MarkerVersionID string
 }
 
 // ListRequest lists a bucket in key order, S3 style. Marker is exclusive
@@ -229,6 +243,9 @@ type CompleteUploadRequest struct {
 	Parts                 []CompletedPart
 	// Checksums of the whole object (COMPOSITE), computed by the caller.
 	Checksums map[string]string
+	// VersionID of the new object if the bucket's versioning is Enabled
+	// (see Versions).
+	VersionID string
 }
 
 // ListPartsRequest and ListUploadsRequest page S3 style.
@@ -386,13 +403,80 @@ type BucketConfigs interface {
 }
 
 // Service is the whole metadata service. Safe for concurrent use.
-//
-// TODO(bucket-config engineer): add BucketConfigs here once meta/server and
-// meta/remote implement it.
 type Service interface {
 	Buckets
+	Versions
+	BucketConfigs
 	Objects
 	Chunks
 	Multipart
 	Cluster
+}
+
+// Bucket versioning states (Bucket.Versioning).
+const (
+	VersioningEnabled   = "Enabled"
+	VersioningSuspended = "Suspended"
+	// NullVersion is the S3 name of the version whose VersionID is "".
+	NullVersion = "null"
+)
+
+// DeleteObjectResult tells what a delete did: DeleteMarker with the
+// marker's VersionID when it created a delete marker; when it removed a
+// version permanently, that VersionID and DeleteMarker if the removed
+// version was a delete marker.
+type DeleteObjectResult struct {
+	VersionID    string
+	DeleteMarker bool
+}
+
+// ListVersionsRequest lists every version of a bucket's keys, S3 style:
+// keys in order, each key's versions newest first. KeyMarker and
+// VersionIDMarker continue after that version (without VersionIDMarker,
+// after every version of KeyMarker).
+type ListVersionsRequest struct {
+	Bucket, Prefix, Delimiter  string
+	KeyMarker, VersionIDMarker string
+	MaxKeys                    int // 0 means 1000; at most 1000 are returned
+}
+
+// ListVersionsResult is one page. Versions holds objects and delete markers
+// (Object.DeleteMarker) in listing order, with IsLatest and VersionID set
+// ("" for the null version) and no manifest.
+type ListVersionsResult struct {
+	Versions                           []Object
+	CommonPrefixes                     []string
+	IsTruncated                        bool
+	NextKeyMarker, NextVersionIDMarker string
+}
+
+// Versions is object versioning. The current version of a key is what
+// GetObject returns; when the newest version is a delete marker GetObject
+// answers ErrNoSuchKey. Every version holds its chunk refs until it is
+// removed with DeleteObjectVersion and a VersionID.
+//
+// PutObject and CompleteUpload on an Enabled bucket keep the previous
+// version as non-current; Req.Object.VersionID is the new version's ID,
+// chosen by the caller (random, URL-safe, at most 1024 bytes; derived from
+// ReqID if empty). On a never-versioned or Suspended bucket the new object
+// is the null version (VersionID ignored) and replaces the previous null
+// version.
+type Versions interface {
+	// SetBucketVersioning sets state VersioningEnabled or
+	// VersioningSuspended (ErrInvalidArgument otherwise).
+	SetBucketVersioning(ctx context.Context, reqID string, t int64, bucket, state string) error
+	// GetObjectVersion returns one version with its manifest; versionID ""
+	// or "null" names the null version. A delete marker is returned with
+	// DeleteMarker set. ErrNoSuchVersion if absent.
+	GetObjectVersion(ctx context.Context, bucket, key, versionID string) (*Object, error)
+	// DeleteObjectVersion deletes as S3 does: without req.VersionID it
+	// creates a delete marker (Enabled, Suspended: a null marker replacing
+	// the null version) or removes the object (never versioned); with it,
+	// that version is removed permanently and, if it was current, the
+	// newest remaining version becomes current. Missing versions succeed.
+	DeleteObjectVersion(ctx context.Context, req *DeleteObjectRequest) (*DeleteObjectResult, error)
+	ListObjectVersions(ctx context.Context, req *ListVersionsRequest) (*ListVersionsResult, error)
+	// PutObjectVersionTags replaces one version's tag set (a delete marker:
+	// ErrInvalidArgument; unknown: ErrNoSuchVersion).
+	PutObjectVersionTags(ctx context.Context, reqID string, t int64, bucket, key, versionID string, tags map[string]string) error
 }

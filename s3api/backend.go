@@ -49,6 +49,14 @@ type Backend interface {
 	GetUpload(ctx context.Context, bucket, key, uploadID string) (*meta.Upload, error)
 	ListParts(ctx context.Context, req *meta.ListPartsRequest) (*meta.ListPartsResult, error)
 	ListUploads(ctx context.Context, req *meta.ListUploadsRequest) (*meta.ListUploadsResult, error)
+
+	// Bucket configuration documents ("policy", "cors", "tagging",
+	// "object-lock", ...), stored as bytes; s3api validates them.
+	// PutBucketConfig with an empty doc deletes; GetBucketConfig returns
+	// meta.ErrNoSuchConfig when absent, meta.ErrNoSuchBucket without the
+	// bucket. The caller must not modify a returned doc.
+	PutBucketConfig(ctx context.Context, bucket, name string, doc []byte) error
+	GetBucketConfig(ctx context.Context, bucket, name string) ([]byte, error)
 }
 
 // PutInput is one object upload.

@@ -29,6 +29,9 @@ type fakeBackend struct {
 	minPart int64 // smallest non-last part; 5 MiB as in S3
 	// fail, when set, is consulted before every operation (fault injection).
 	fail func(op string) error
+	// configs holds bucket configuration documents by bucket, then name
+	// (fakeconfig_test.go).
+	configs map[string]map[string][]byte
 }
 
 type fakeUser struct {
@@ -131,6 +134,7 @@ func (f *fakeBackend) DeleteBucket(ctx context.Context, name string) error {
 	}
 	delete(f.buckets, name)
 	delete(f.objects, name)
+	delete(f.configs, name)
 	return nil
 }
 

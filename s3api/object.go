@@ -270,8 +270,8 @@ func (s *Server) getObject(ctx context.Context, rq *request, b meta.Bucket) erro
 		}
 	}
 	setObjectHeaders(h, o)
-	if !partial && strings.EqualFold(rq.r.Header.Get("x-amz-checksum-mode"), "ENABLED") {
-		setChecksumHeaders(h, o.Checksums, o.ChecksumType)
+	if strings.EqualFold(rq.r.Header.Get("x-amz-checksum-mode"), "ENABLED") {
+		setGetChecksumHeaders(h, o, rq.query("partNumber"), partial)
 	}
 	for q, name := range responseOverrides {
 		if v := rq.query(q); v != "" {

@@ -106,6 +106,8 @@ type Server struct {
 	// reqSeq numbers requests; reqBase makes IDs unique across restarts.
 	reqSeq  atomic.Uint64
 	reqBase uint64
+	// policies caches parsed bucket policies (bucketconfig.go).
+	policies policyCache
 }
 
 // New returns a Server for b. Invalid options are a programmer error (call
@@ -258,6 +260,10 @@ func (s *Server) serve(ctx context.Context, rq *request) error {
 	if rq.q, err = parseQuery(r.URL.RawQuery); err != nil {
 		return err
 	}
+	s.corsActual(ctx, rq)
+	if r.Method == http.MethodOptions {
+		return s.preflight(ctx, rq)
+	}
 	if isPostObject(r, rq.key) {
 		rq.op = "PostObject"
 		return s.postObject(ctx, rq)
@@ -270,11 +276,13 @@ func (s *Server) serve(ctx context.Context, rq *request) error {
 	if err != nil {
 		return err
 	}
-	if areq.Anonymous {
-		return fmt.Errorf("%w: anonymous request", ErrAccessDenied)
-	}
 	rq.auth = areq
-	if slot.user != nil {
+	if areq.Anonymous {
+		// Allowed only where a bucket policy says so (authorizeBucket).
+		if err := checkAnonymous(rq); err != nil {
+			return err
+		}
+	} else if slot.user != nil {
 		rq.user = *slot.user
 	} else {
 		u, _, err := s.b.Secret(ctx, areq.AccessKey)
@@ -434,6 +442,9 @@ func (s *Server) route(rq *request) (string, handler) {
 }
 
 func (s *Server) routeBucket(rq *request, m string) (string, handler) {
+	if op, h, ok := s.routeConfig(rq, m); ok {
+		return op, h
+	}
 	switch m {
 	case http.MethodGet:
 		switch {
@@ -490,6 +501,8 @@ func (s *Server) routeObject(rq *request, m string) (string, handler) {
 			return "GetObjectTagging", s.bucketOp(s.getObjectTagging)
 		case rq.has("uploadId"):
 			return "ListParts", s.bucketOp(s.listParts)
+		case rq.has("attributes"):
+			return "GetObjectAttributes", s.bucketOp(s.getObjectAttributes)
 		}
 		if k, ok := rq.hasAny(unsupportedObject); ok {
 			return "GetObject" + k, notImplemented("GET object ?" + k)
@@ -552,12 +565,12 @@ func (s *Server) bucketOp(h func(ctx context.Context, rq *request, b meta.Bucket
 func (s *Server) authorizeBucket(ctx context.Context, rq *request, name string) (meta.Bucket, error) {
 	b, err := s.b.GetBucket(ctx, name)
 	if err != nil {
+		if rq.anonymous() && errors.Is(err, meta.ErrNoSuchBucket) {
+			return b, fmt.Errorf("%w: %w", ErrAccessDenied, err)
+		}
 		return b, err
 	}
-	if b.Owner != rq.user.Name && !rq.user.Root {
-		return b, fmt.Errorf("%w: bucket %s owned by another user", ErrAccessDenied, name)
-	}
-	return b, nil
+	return b, s.authorize(ctx, rq, b)
 }
 
 // owner returns the requesting user as S3 shows owners.

@@ -36,6 +36,7 @@ type Bucket struct {
 	Created       int64                  `protobuf:"varint,3,opt,name=created,proto3" json:"created,omitempty"`
 	Region        string                 `protobuf:"bytes,4,opt,name=region,proto3" json:"region,omitempty"`
 	DomainKey     []byte                 `protobuf:"bytes,5,opt,name=domain_key,json=domainKey,proto3" json:"domain_key,omitempty"`
+	Versioning    string                 `protobuf:"bytes,20,opt,name=versioning,proto3" json:"versioning,omitempty"` // "", "Enabled", "Suspended"
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -105,23 +106,34 @@ func (x *Bucket) GetDomainKey() []byte {
 	return nil
 }
 
+func (x *Bucket) GetVersioning() string {
+	if x != nil {
+		return x.Versioning
+	}
+	return ""
+}
+
 type Object struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Bucket        string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
-	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
-	Size          int64                  `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
-	Etag          string                 `protobuf:"bytes,4,opt,name=etag,proto3" json:"etag,omitempty"`
-	Modified      int64                  `protobuf:"varint,5,opt,name=modified,proto3" json:"modified,omitempty"`
-	ContentType   string                 `protobuf:"bytes,6,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
-	Headers       map[string]string      `protobuf:"bytes,7,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	UserMeta      map[string]string      `protobuf:"bytes,8,rep,name=user_meta,json=userMeta,proto3" json:"user_meta,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Tags          map[string]string      `protobuf:"bytes,9,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Checksums     map[string]string      `protobuf:"bytes,10,rep,name=checksums,proto3" json:"checksums,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	ChecksumType  string                 `protobuf:"bytes,11,opt,name=checksum_type,json=checksumType,proto3" json:"checksum_type,omitempty"`
-	PartSizes     []int64                `protobuf:"varint,12,rep,packed,name=part_sizes,json=partSizes,proto3" json:"part_sizes,omitempty"`
-	ChunkAddrs    []byte                 `protobuf:"bytes,13,opt,name=chunk_addrs,json=chunkAddrs,proto3" json:"chunk_addrs,omitempty"`         // 32 bytes per chunk
-	ChunkSizes    []uint32               `protobuf:"varint,14,rep,packed,name=chunk_sizes,json=chunkSizes,proto3" json:"chunk_sizes,omitempty"` // one per chunk
-	Inline        []byte                 `protobuf:"bytes,15,opt,name=inline,proto3" json:"inline,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Bucket       string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Key          string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Size         int64                  `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	Etag         string                 `protobuf:"bytes,4,opt,name=etag,proto3" json:"etag,omitempty"`
+	Modified     int64                  `protobuf:"varint,5,opt,name=modified,proto3" json:"modified,omitempty"`
+	ContentType  string                 `protobuf:"bytes,6,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Headers      map[string]string      `protobuf:"bytes,7,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	UserMeta     map[string]string      `protobuf:"bytes,8,rep,name=user_meta,json=userMeta,proto3" json:"user_meta,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Tags         map[string]string      `protobuf:"bytes,9,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Checksums    map[string]string      `protobuf:"bytes,10,rep,name=checksums,proto3" json:"checksums,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	ChecksumType string                 `protobuf:"bytes,11,opt,name=checksum_type,json=checksumType,proto3" json:"checksum_type,omitempty"`
+	PartSizes    []int64                `protobuf:"varint,12,rep,packed,name=part_sizes,json=partSizes,proto3" json:"part_sizes,omitempty"`
+	ChunkAddrs   []byte                 `protobuf:"bytes,13,opt,name=chunk_addrs,json=chunkAddrs,proto3" json:"chunk_addrs,omitempty"`         // 32 bytes per chunk
+	ChunkSizes   []uint32               `protobuf:"varint,14,rep,packed,name=chunk_sizes,json=chunkSizes,proto3" json:"chunk_sizes,omitempty"` // one per chunk
+	Inline       []byte                 `protobuf:"bytes,15,opt,name=inline,proto3" json:"inline,omitempty"`
+	// Versioning (fields 20+).
+	VersionId     string `protobuf:"bytes,20,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
+	DeleteMarker  bool   `protobuf:"varint,21,opt,name=delete_marker,json=deleteMarker,proto3" json:"delete_marker,omitempty"`
+	IsLatest      bool   `protobuf:"varint,22,opt,name=is_latest,json=isLatest,proto3" json:"is_latest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -259,6 +271,27 @@ func (x *Object) GetInline() []byte {
 		return x.Inline
 	}
 	return nil
+}
+
+func (x *Object) GetVersionId() string {
+	if x != nil {
+		return x.VersionId
+	}
+	return ""
+}
+
+func (x *Object) GetDeleteMarker() bool {
+	if x != nil {
+		return x.DeleteMarker
+	}
+	return false
+}
+
+func (x *Object) GetIsLatest() bool {
+	if x != nil {
+		return x.IsLatest
+	}
+	return false
 }
 
 type ChunkInfo struct {
@@ -1519,13 +1552,15 @@ func (x *GetObjectRequest) GetKey() string {
 }
 
 type DeleteObjectRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ReqId         string                 `protobuf:"bytes,1,opt,name=req_id,json=reqId,proto3" json:"req_id,omitempty"`
-	Time          int64                  `protobuf:"varint,2,opt,name=time,proto3" json:"time,omitempty"`
-	Bucket        string                 `protobuf:"bytes,3,opt,name=bucket,proto3" json:"bucket,omitempty"`
-	Key           string                 `protobuf:"bytes,4,opt,name=key,proto3" json:"key,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	ReqId           string                 `protobuf:"bytes,1,opt,name=req_id,json=reqId,proto3" json:"req_id,omitempty"`
+	Time            int64                  `protobuf:"varint,2,opt,name=time,proto3" json:"time,omitempty"`
+	Bucket          string                 `protobuf:"bytes,3,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Key             string                 `protobuf:"bytes,4,opt,name=key,proto3" json:"key,omitempty"`
+	VersionId       string                 `protobuf:"bytes,20,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
+	MarkerVersionId string                 `protobuf:"bytes,21,opt,name=marker_version_id,json=markerVersionId,proto3" json:"marker_version_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *DeleteObjectRequest) Reset() {
@@ -1582,6 +1617,20 @@ func (x *DeleteObjectRequest) GetBucket() string {
 func (x *DeleteObjectRequest) GetKey() string {
 	if x != nil {
 		return x.Key
+	}
+	return ""
+}
+
+func (x *DeleteObjectRequest) GetVersionId() string {
+	if x != nil {
+		return x.VersionId
+	}
+	return ""
+}
+
+func (x *DeleteObjectRequest) GetMarkerVersionId() string {
+	if x != nil {
+		return x.MarkerVersionId
 	}
 	return ""
 }
@@ -2943,6 +2992,7 @@ type CompleteUploadRequest struct {
 	UploadId      string                 `protobuf:"bytes,5,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
 	Parts         []*CompletedPart       `protobuf:"bytes,6,rep,name=parts,proto3" json:"parts,omitempty"`
 	Checksums     map[string]string      `protobuf:"bytes,7,rep,name=checksums,proto3" json:"checksums,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	VersionId     string                 `protobuf:"bytes,20,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3024,6 +3074,13 @@ func (x *CompleteUploadRequest) GetChecksums() map[string]string {
 		return x.Checksums
 	}
 	return nil
+}
+
+func (x *CompleteUploadRequest) GetVersionId() string {
+	if x != nil {
+		return x.VersionId
+	}
+	return ""
 }
 
 type AbortUploadRequest struct {
@@ -3766,19 +3823,619 @@ func (x *StatusResponse) GetAppliedIndex() uint64 {
 	return 0
 }
 
+type PutBucketConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ReqId         string                 `protobuf:"bytes,1,opt,name=req_id,json=reqId,proto3" json:"req_id,omitempty"`
+	Time          int64                  `protobuf:"varint,2,opt,name=time,proto3" json:"time,omitempty"`
+	Bucket        string                 `protobuf:"bytes,3,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Name          string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	Doc           []byte                 `protobuf:"bytes,5,opt,name=doc,proto3" json:"doc,omitempty"` // empty deletes
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutBucketConfigRequest) Reset() {
+	*x = PutBucketConfigRequest{}
+	mi := &file_meta_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutBucketConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutBucketConfigRequest) ProtoMessage() {}
+
+func (x *PutBucketConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meta_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutBucketConfigRequest.ProtoReflect.Descriptor instead.
+func (*PutBucketConfigRequest) Descriptor() ([]byte, []int) {
+	return file_meta_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *PutBucketConfigRequest) GetReqId() string {
+	if x != nil {
+		return x.ReqId
+	}
+	return ""
+}
+
+func (x *PutBucketConfigRequest) GetTime() int64 {
+	if x != nil {
+		return x.Time
+	}
+	return 0
+}
+
+func (x *PutBucketConfigRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *PutBucketConfigRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PutBucketConfigRequest) GetDoc() []byte {
+	if x != nil {
+		return x.Doc
+	}
+	return nil
+}
+
+type GetBucketConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bucket        string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBucketConfigRequest) Reset() {
+	*x = GetBucketConfigRequest{}
+	mi := &file_meta_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBucketConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBucketConfigRequest) ProtoMessage() {}
+
+func (x *GetBucketConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meta_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBucketConfigRequest.ProtoReflect.Descriptor instead.
+func (*GetBucketConfigRequest) Descriptor() ([]byte, []int) {
+	return file_meta_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *GetBucketConfigRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *GetBucketConfigRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type BucketConfigResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Doc           []byte                 `protobuf:"bytes,1,opt,name=doc,proto3" json:"doc,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BucketConfigResponse) Reset() {
+	*x = BucketConfigResponse{}
+	mi := &file_meta_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BucketConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BucketConfigResponse) ProtoMessage() {}
+
+func (x *BucketConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meta_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BucketConfigResponse.ProtoReflect.Descriptor instead.
+func (*BucketConfigResponse) Descriptor() ([]byte, []int) {
+	return file_meta_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *BucketConfigResponse) GetDoc() []byte {
+	if x != nil {
+		return x.Doc
+	}
+	return nil
+}
+
+// Versioning.
+type SetBucketVersioningRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ReqId         string                 `protobuf:"bytes,1,opt,name=req_id,json=reqId,proto3" json:"req_id,omitempty"`
+	Time          int64                  `protobuf:"varint,2,opt,name=time,proto3" json:"time,omitempty"`
+	Bucket        string                 `protobuf:"bytes,3,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	State         string                 `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetBucketVersioningRequest) Reset() {
+	*x = SetBucketVersioningRequest{}
+	mi := &file_meta_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetBucketVersioningRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetBucketVersioningRequest) ProtoMessage() {}
+
+func (x *SetBucketVersioningRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meta_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetBucketVersioningRequest.ProtoReflect.Descriptor instead.
+func (*SetBucketVersioningRequest) Descriptor() ([]byte, []int) {
+	return file_meta_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *SetBucketVersioningRequest) GetReqId() string {
+	if x != nil {
+		return x.ReqId
+	}
+	return ""
+}
+
+func (x *SetBucketVersioningRequest) GetTime() int64 {
+	if x != nil {
+		return x.Time
+	}
+	return 0
+}
+
+func (x *SetBucketVersioningRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *SetBucketVersioningRequest) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+type GetObjectVersionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bucket        string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	VersionId     string                 `protobuf:"bytes,3,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetObjectVersionRequest) Reset() {
+	*x = GetObjectVersionRequest{}
+	mi := &file_meta_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetObjectVersionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetObjectVersionRequest) ProtoMessage() {}
+
+func (x *GetObjectVersionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meta_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetObjectVersionRequest.ProtoReflect.Descriptor instead.
+func (*GetObjectVersionRequest) Descriptor() ([]byte, []int) {
+	return file_meta_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *GetObjectVersionRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *GetObjectVersionRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *GetObjectVersionRequest) GetVersionId() string {
+	if x != nil {
+		return x.VersionId
+	}
+	return ""
+}
+
+type DeleteObjectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	VersionId     string                 `protobuf:"bytes,1,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
+	DeleteMarker  bool                   `protobuf:"varint,2,opt,name=delete_marker,json=deleteMarker,proto3" json:"delete_marker,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteObjectResponse) Reset() {
+	*x = DeleteObjectResponse{}
+	mi := &file_meta_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteObjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteObjectResponse) ProtoMessage() {}
+
+func (x *DeleteObjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meta_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteObjectResponse.ProtoReflect.Descriptor instead.
+func (*DeleteObjectResponse) Descriptor() ([]byte, []int) {
+	return file_meta_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *DeleteObjectResponse) GetVersionId() string {
+	if x != nil {
+		return x.VersionId
+	}
+	return ""
+}
+
+func (x *DeleteObjectResponse) GetDeleteMarker() bool {
+	if x != nil {
+		return x.DeleteMarker
+	}
+	return false
+}
+
+type ListObjectVersionsRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Bucket          string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Prefix          string                 `protobuf:"bytes,2,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	Delimiter       string                 `protobuf:"bytes,3,opt,name=delimiter,proto3" json:"delimiter,omitempty"`
+	KeyMarker       string                 `protobuf:"bytes,4,opt,name=key_marker,json=keyMarker,proto3" json:"key_marker,omitempty"`
+	VersionIdMarker string                 `protobuf:"bytes,5,opt,name=version_id_marker,json=versionIdMarker,proto3" json:"version_id_marker,omitempty"`
+	MaxKeys         int32                  `protobuf:"varint,6,opt,name=max_keys,json=maxKeys,proto3" json:"max_keys,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ListObjectVersionsRequest) Reset() {
+	*x = ListObjectVersionsRequest{}
+	mi := &file_meta_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListObjectVersionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListObjectVersionsRequest) ProtoMessage() {}
+
+func (x *ListObjectVersionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meta_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListObjectVersionsRequest.ProtoReflect.Descriptor instead.
+func (*ListObjectVersionsRequest) Descriptor() ([]byte, []int) {
+	return file_meta_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *ListObjectVersionsRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *ListObjectVersionsRequest) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *ListObjectVersionsRequest) GetDelimiter() string {
+	if x != nil {
+		return x.Delimiter
+	}
+	return ""
+}
+
+func (x *ListObjectVersionsRequest) GetKeyMarker() string {
+	if x != nil {
+		return x.KeyMarker
+	}
+	return ""
+}
+
+func (x *ListObjectVersionsRequest) GetVersionIdMarker() string {
+	if x != nil {
+		return x.VersionIdMarker
+	}
+	return ""
+}
+
+func (x *ListObjectVersionsRequest) GetMaxKeys() int32 {
+	if x != nil {
+		return x.MaxKeys
+	}
+	return 0
+}
+
+type ListObjectVersionsResponse struct {
+	state               protoimpl.MessageState `protogen:"open.v1"`
+	Versions            []*Object              `protobuf:"bytes,1,rep,name=versions,proto3" json:"versions,omitempty"`
+	CommonPrefixes      []string               `protobuf:"bytes,2,rep,name=common_prefixes,json=commonPrefixes,proto3" json:"common_prefixes,omitempty"`
+	IsTruncated         bool                   `protobuf:"varint,3,opt,name=is_truncated,json=isTruncated,proto3" json:"is_truncated,omitempty"`
+	NextKeyMarker       string                 `protobuf:"bytes,4,opt,name=next_key_marker,json=nextKeyMarker,proto3" json:"next_key_marker,omitempty"`
+	NextVersionIdMarker string                 `protobuf:"bytes,5,opt,name=next_version_id_marker,json=nextVersionIdMarker,proto3" json:"next_version_id_marker,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *ListObjectVersionsResponse) Reset() {
+	*x = ListObjectVersionsResponse{}
+	mi := &file_meta_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListObjectVersionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListObjectVersionsResponse) ProtoMessage() {}
+
+func (x *ListObjectVersionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meta_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListObjectVersionsResponse.ProtoReflect.Descriptor instead.
+func (*ListObjectVersionsResponse) Descriptor() ([]byte, []int) {
+	return file_meta_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *ListObjectVersionsResponse) GetVersions() []*Object {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+func (x *ListObjectVersionsResponse) GetCommonPrefixes() []string {
+	if x != nil {
+		return x.CommonPrefixes
+	}
+	return nil
+}
+
+func (x *ListObjectVersionsResponse) GetIsTruncated() bool {
+	if x != nil {
+		return x.IsTruncated
+	}
+	return false
+}
+
+func (x *ListObjectVersionsResponse) GetNextKeyMarker() string {
+	if x != nil {
+		return x.NextKeyMarker
+	}
+	return ""
+}
+
+func (x *ListObjectVersionsResponse) GetNextVersionIdMarker() string {
+	if x != nil {
+		return x.NextVersionIdMarker
+	}
+	return ""
+}
+
+type PutObjectVersionTagsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ReqId         string                 `protobuf:"bytes,1,opt,name=req_id,json=reqId,proto3" json:"req_id,omitempty"`
+	Time          int64                  `protobuf:"varint,2,opt,name=time,proto3" json:"time,omitempty"`
+	Bucket        string                 `protobuf:"bytes,3,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Key           string                 `protobuf:"bytes,4,opt,name=key,proto3" json:"key,omitempty"`
+	VersionId     string                 `protobuf:"bytes,5,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
+	Tags          map[string]string      `protobuf:"bytes,6,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutObjectVersionTagsRequest) Reset() {
+	*x = PutObjectVersionTagsRequest{}
+	mi := &file_meta_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutObjectVersionTagsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutObjectVersionTagsRequest) ProtoMessage() {}
+
+func (x *PutObjectVersionTagsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meta_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutObjectVersionTagsRequest.ProtoReflect.Descriptor instead.
+func (*PutObjectVersionTagsRequest) Descriptor() ([]byte, []int) {
+	return file_meta_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *PutObjectVersionTagsRequest) GetReqId() string {
+	if x != nil {
+		return x.ReqId
+	}
+	return ""
+}
+
+func (x *PutObjectVersionTagsRequest) GetTime() int64 {
+	if x != nil {
+		return x.Time
+	}
+	return 0
+}
+
+func (x *PutObjectVersionTagsRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *PutObjectVersionTagsRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *PutObjectVersionTagsRequest) GetVersionId() string {
+	if x != nil {
+		return x.VersionId
+	}
+	return ""
+}
+
+func (x *PutObjectVersionTagsRequest) GetTags() map[string]string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
 var File_meta_proto protoreflect.FileDescriptor
 
 const file_meta_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"meta.proto\x12\x0ftessera.meta.v1\"\x83\x01\n" +
+	"meta.proto\x12\x0ftessera.meta.v1\"\xa3\x01\n" +
 	"\x06Bucket\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x18\n" +
 	"\acreated\x18\x03 \x01(\x03R\acreated\x12\x16\n" +
 	"\x06region\x18\x04 \x01(\tR\x06region\x12\x1d\n" +
 	"\n" +
-	"domain_key\x18\x05 \x01(\fR\tdomainKey\"\xa8\x06\n" +
+	"domain_key\x18\x05 \x01(\fR\tdomainKey\x12\x1e\n" +
+	"\n" +
+	"versioning\x18\x14 \x01(\tR\n" +
+	"versioning\"\x89\a\n" +
 	"\x06Object\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x12\n" +
@@ -3798,7 +4455,11 @@ const file_meta_proto_rawDesc = "" +
 	"chunkAddrs\x12\x1f\n" +
 	"\vchunk_sizes\x18\x0e \x03(\rR\n" +
 	"chunkSizes\x12\x16\n" +
-	"\x06inline\x18\x0f \x01(\fR\x06inline\x1a:\n" +
+	"\x06inline\x18\x0f \x01(\fR\x06inline\x12\x1d\n" +
+	"\n" +
+	"version_id\x18\x14 \x01(\tR\tversionId\x12#\n" +
+	"\rdelete_marker\x18\x15 \x01(\bR\fdeleteMarker\x12\x1b\n" +
+	"\tis_latest\x18\x16 \x01(\bR\bisLatest\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a;\n" +
@@ -3924,12 +4585,15 @@ const file_meta_proto_rawDesc = "" +
 	"\rif_none_match\x18\a \x01(\tR\vifNoneMatch\"<\n" +
 	"\x10GetObjectRequest\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
-	"\x03key\x18\x02 \x01(\tR\x03key\"j\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\"\xb5\x01\n" +
 	"\x13DeleteObjectRequest\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\tR\x05reqId\x12\x12\n" +
 	"\x04time\x18\x02 \x01(\x03R\x04time\x12\x16\n" +
 	"\x06bucket\x18\x03 \x01(\tR\x06bucket\x12\x10\n" +
-	"\x03key\x18\x04 \x01(\tR\x03key\"\xe9\x01\n" +
+	"\x03key\x18\x04 \x01(\tR\x03key\x12\x1d\n" +
+	"\n" +
+	"version_id\x18\x14 \x01(\tR\tversionId\x12*\n" +
+	"\x11marker_version_id\x18\x15 \x01(\tR\x0fmarkerVersionId\"\xe9\x01\n" +
 	"\x14PutObjectTagsRequest\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\tR\x05reqId\x12\x12\n" +
 	"\x04time\x18\x02 \x01(\x03R\x04time\x12\x16\n" +
@@ -4033,7 +4697,7 @@ const file_meta_proto_rawDesc = "" +
 	"\x15next_upload_id_marker\x18\x05 \x01(\tR\x12nextUploadIdMarker\";\n" +
 	"\rCompletedPart\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\x05R\x06number\x12\x12\n" +
-	"\x04etag\x18\x02 \x01(\tR\x04etag\"\xd2\x02\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\"\xf1\x02\n" +
 	"\x15CompleteUploadRequest\x12\x15\n" +
 	"\x06req_id\x18\x01 \x01(\tR\x05reqId\x12\x12\n" +
 	"\x04time\x18\x02 \x01(\x03R\x04time\x12\x16\n" +
@@ -4041,7 +4705,9 @@ const file_meta_proto_rawDesc = "" +
 	"\x03key\x18\x04 \x01(\tR\x03key\x12\x1b\n" +
 	"\tupload_id\x18\x05 \x01(\tR\buploadId\x124\n" +
 	"\x05parts\x18\x06 \x03(\v2\x1e.tessera.meta.v1.CompletedPartR\x05parts\x12S\n" +
-	"\tchecksums\x18\a \x03(\v25.tessera.meta.v1.CompleteUploadRequest.ChecksumsEntryR\tchecksums\x1a<\n" +
+	"\tchecksums\x18\a \x03(\v25.tessera.meta.v1.CompleteUploadRequest.ChecksumsEntryR\tchecksums\x12\x1d\n" +
+	"\n" +
+	"version_id\x18\x14 \x01(\tR\tversionId\x1a<\n" +
 	"\x0eChecksumsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x86\x01\n" +
@@ -4094,7 +4760,57 @@ const file_meta_proto_rawDesc = "" +
 	"\n" +
 	"last_index\x18\a \x01(\x04R\tlastIndex\x12!\n" +
 	"\fcommit_index\x18\b \x01(\x04R\vcommitIndex\x12#\n" +
-	"\rapplied_index\x18\t \x01(\x04R\fappliedIndex2\xc1\x15\n" +
+	"\rapplied_index\x18\t \x01(\x04R\fappliedIndex\"\x81\x01\n" +
+	"\x16PutBucketConfigRequest\x12\x15\n" +
+	"\x06req_id\x18\x01 \x01(\tR\x05reqId\x12\x12\n" +
+	"\x04time\x18\x02 \x01(\x03R\x04time\x12\x16\n" +
+	"\x06bucket\x18\x03 \x01(\tR\x06bucket\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12\x10\n" +
+	"\x03doc\x18\x05 \x01(\fR\x03doc\"D\n" +
+	"\x16GetBucketConfigRequest\x12\x16\n" +
+	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"(\n" +
+	"\x14BucketConfigResponse\x12\x10\n" +
+	"\x03doc\x18\x01 \x01(\fR\x03doc\"u\n" +
+	"\x1aSetBucketVersioningRequest\x12\x15\n" +
+	"\x06req_id\x18\x01 \x01(\tR\x05reqId\x12\x12\n" +
+	"\x04time\x18\x02 \x01(\x03R\x04time\x12\x16\n" +
+	"\x06bucket\x18\x03 \x01(\tR\x06bucket\x12\x14\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\"b\n" +
+	"\x17GetObjectVersionRequest\x12\x16\n" +
+	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n" +
+	"\n" +
+	"version_id\x18\x03 \x01(\tR\tversionId\"Z\n" +
+	"\x14DeleteObjectResponse\x12\x1d\n" +
+	"\n" +
+	"version_id\x18\x01 \x01(\tR\tversionId\x12#\n" +
+	"\rdelete_marker\x18\x02 \x01(\bR\fdeleteMarker\"\xcf\x01\n" +
+	"\x19ListObjectVersionsRequest\x12\x16\n" +
+	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x16\n" +
+	"\x06prefix\x18\x02 \x01(\tR\x06prefix\x12\x1c\n" +
+	"\tdelimiter\x18\x03 \x01(\tR\tdelimiter\x12\x1d\n" +
+	"\n" +
+	"key_marker\x18\x04 \x01(\tR\tkeyMarker\x12*\n" +
+	"\x11version_id_marker\x18\x05 \x01(\tR\x0fversionIdMarker\x12\x19\n" +
+	"\bmax_keys\x18\x06 \x01(\x05R\amaxKeys\"\xfa\x01\n" +
+	"\x1aListObjectVersionsResponse\x123\n" +
+	"\bversions\x18\x01 \x03(\v2\x17.tessera.meta.v1.ObjectR\bversions\x12'\n" +
+	"\x0fcommon_prefixes\x18\x02 \x03(\tR\x0ecommonPrefixes\x12!\n" +
+	"\fis_truncated\x18\x03 \x01(\bR\visTruncated\x12&\n" +
+	"\x0fnext_key_marker\x18\x04 \x01(\tR\rnextKeyMarker\x123\n" +
+	"\x16next_version_id_marker\x18\x05 \x01(\tR\x13nextVersionIdMarker\"\x96\x02\n" +
+	"\x1bPutObjectVersionTagsRequest\x12\x15\n" +
+	"\x06req_id\x18\x01 \x01(\tR\x05reqId\x12\x12\n" +
+	"\x04time\x18\x02 \x01(\x03R\x04time\x12\x16\n" +
+	"\x06bucket\x18\x03 \x01(\tR\x06bucket\x12\x10\n" +
+	"\x03key\x18\x04 \x01(\tR\x03key\x12\x1d\n" +
+	"\n" +
+	"version_id\x18\x05 \x01(\tR\tversionId\x12J\n" +
+	"\x04tags\x18\x06 \x03(\v26.tessera.meta.v1.PutObjectVersionTagsRequest.TagsEntryR\x04tags\x1a7\n" +
+	"\tTagsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xdc\x1a\n" +
 	"\x04Meta\x12L\n" +
 	"\fCreateBucket\x12$.tessera.meta.v1.CreateBucketRequest\x1a\x16.tessera.meta.v1.Empty\x12L\n" +
 	"\fDeleteBucket\x12$.tessera.meta.v1.DeleteBucketRequest\x1a\x16.tessera.meta.v1.Empty\x12G\n" +
@@ -4132,7 +4848,14 @@ const file_meta_proto_rawDesc = "" +
 	"\tListUsers\x12\x16.tessera.meta.v1.Empty\x1a\".tessera.meta.v1.ListUsersResponse\x12A\n" +
 	"\x06Status\x12\x16.tessera.meta.v1.Empty\x1a\x1f.tessera.meta.v1.StatusResponse\x12<\n" +
 	"\x04Join\x12\x1c.tessera.meta.v1.JoinRequest\x1a\x16.tessera.meta.v1.Empty\x12J\n" +
-	"\vRemoveVoter\x12#.tessera.meta.v1.RemoveVoterRequest\x1a\x16.tessera.meta.v1.EmptyB.Z,github.com/tessera-store/tessera/meta/metapbb\x06proto3"
+	"\vRemoveVoter\x12#.tessera.meta.v1.RemoveVoterRequest\x1a\x16.tessera.meta.v1.Empty\x12R\n" +
+	"\x0fPutBucketConfig\x12'.tessera.meta.v1.PutBucketConfigRequest\x1a\x16.tessera.meta.v1.Empty\x12a\n" +
+	"\x0fGetBucketConfig\x12'.tessera.meta.v1.GetBucketConfigRequest\x1a%.tessera.meta.v1.BucketConfigResponse\x12Z\n" +
+	"\x13SetBucketVersioning\x12+.tessera.meta.v1.SetBucketVersioningRequest\x1a\x16.tessera.meta.v1.Empty\x12U\n" +
+	"\x10GetObjectVersion\x12(.tessera.meta.v1.GetObjectVersionRequest\x1a\x17.tessera.meta.v1.Object\x12b\n" +
+	"\x13DeleteObjectVersion\x12$.tessera.meta.v1.DeleteObjectRequest\x1a%.tessera.meta.v1.DeleteObjectResponse\x12m\n" +
+	"\x12ListObjectVersions\x12*.tessera.meta.v1.ListObjectVersionsRequest\x1a+.tessera.meta.v1.ListObjectVersionsResponse\x12\\\n" +
+	"\x14PutObjectVersionTags\x12,.tessera.meta.v1.PutObjectVersionTagsRequest\x1a\x16.tessera.meta.v1.EmptyB.Z,github.com/tessera-store/tessera/meta/metapbb\x06proto3"
 
 var (
 	file_meta_proto_rawDescOnce sync.Once
@@ -4146,83 +4869,93 @@ func file_meta_proto_rawDescGZIP() []byte {
 	return file_meta_proto_rawDescData
 }
 
-var file_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 61)
+var file_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
 var file_meta_proto_goTypes = []any{
-	(*Bucket)(nil),                   // 0: tessera.meta.v1.Bucket
-	(*Object)(nil),                   // 1: tessera.meta.v1.Object
-	(*ChunkInfo)(nil),                // 2: tessera.meta.v1.ChunkInfo
-	(*Pack)(nil),                     // 3: tessera.meta.v1.Pack
-	(*Upload)(nil),                   // 4: tessera.meta.v1.Upload
-	(*Part)(nil),                     // 5: tessera.meta.v1.Part
-	(*Node)(nil),                     // 6: tessera.meta.v1.Node
-	(*Pool)(nil),                     // 7: tessera.meta.v1.Pool
-	(*User)(nil),                     // 8: tessera.meta.v1.User
-	(*ClusterStats)(nil),             // 9: tessera.meta.v1.ClusterStats
-	(*Error)(nil),                    // 10: tessera.meta.v1.Error
-	(*Empty)(nil),                    // 11: tessera.meta.v1.Empty
-	(*CreateBucketRequest)(nil),      // 12: tessera.meta.v1.CreateBucketRequest
-	(*DeleteBucketRequest)(nil),      // 13: tessera.meta.v1.DeleteBucketRequest
-	(*GetBucketRequest)(nil),         // 14: tessera.meta.v1.GetBucketRequest
-	(*ListBucketsResponse)(nil),      // 15: tessera.meta.v1.ListBucketsResponse
-	(*PutObjectRequest)(nil),         // 16: tessera.meta.v1.PutObjectRequest
-	(*GetObjectRequest)(nil),         // 17: tessera.meta.v1.GetObjectRequest
-	(*DeleteObjectRequest)(nil),      // 18: tessera.meta.v1.DeleteObjectRequest
-	(*PutObjectTagsRequest)(nil),     // 19: tessera.meta.v1.PutObjectTagsRequest
-	(*ListObjectsRequest)(nil),       // 20: tessera.meta.v1.ListObjectsRequest
-	(*ListObjectsResponse)(nil),      // 21: tessera.meta.v1.ListObjectsResponse
-	(*LookupChunksRequest)(nil),      // 22: tessera.meta.v1.LookupChunksRequest
-	(*LookupChunksResponse)(nil),     // 23: tessera.meta.v1.LookupChunksResponse
-	(*GetPacksRequest)(nil),          // 24: tessera.meta.v1.GetPacksRequest
-	(*GetPacksResponse)(nil),         // 25: tessera.meta.v1.GetPacksResponse
-	(*MarkShardsMissingRequest)(nil), // 26: tessera.meta.v1.MarkShardsMissingRequest
-	(*SetPackShardsRequest)(nil),     // 27: tessera.meta.v1.SetPackShardsRequest
-	(*CollectGarbageRequest)(nil),    // 28: tessera.meta.v1.CollectGarbageRequest
-	(*CollectGarbageResponse)(nil),   // 29: tessera.meta.v1.CollectGarbageResponse
-	(*ForgetPacksRequest)(nil),       // 30: tessera.meta.v1.ForgetPacksRequest
-	(*CreateUploadRequest)(nil),      // 31: tessera.meta.v1.CreateUploadRequest
-	(*PutPartRequest)(nil),           // 32: tessera.meta.v1.PutPartRequest
-	(*GetUploadRequest)(nil),         // 33: tessera.meta.v1.GetUploadRequest
-	(*GetPartRequest)(nil),           // 34: tessera.meta.v1.GetPartRequest
-	(*ListPartsRequest)(nil),         // 35: tessera.meta.v1.ListPartsRequest
-	(*ListPartsResponse)(nil),        // 36: tessera.meta.v1.ListPartsResponse
-	(*ListUploadsRequest)(nil),       // 37: tessera.meta.v1.ListUploadsRequest
-	(*ListUploadsResponse)(nil),      // 38: tessera.meta.v1.ListUploadsResponse
-	(*CompletedPart)(nil),            // 39: tessera.meta.v1.CompletedPart
-	(*CompleteUploadRequest)(nil),    // 40: tessera.meta.v1.CompleteUploadRequest
-	(*AbortUploadRequest)(nil),       // 41: tessera.meta.v1.AbortUploadRequest
-	(*NodeRequest)(nil),              // 42: tessera.meta.v1.NodeRequest
-	(*ListNodesResponse)(nil),        // 43: tessera.meta.v1.ListNodesResponse
-	(*PutPoolRequest)(nil),           // 44: tessera.meta.v1.PutPoolRequest
-	(*ListPoolsResponse)(nil),        // 45: tessera.meta.v1.ListPoolsResponse
-	(*PutUserRequest)(nil),           // 46: tessera.meta.v1.PutUserRequest
-	(*DeleteUserRequest)(nil),        // 47: tessera.meta.v1.DeleteUserRequest
-	(*GetUserByKeyRequest)(nil),      // 48: tessera.meta.v1.GetUserByKeyRequest
-	(*ListUsersResponse)(nil),        // 49: tessera.meta.v1.ListUsersResponse
-	(*Server)(nil),                   // 50: tessera.meta.v1.Server
-	(*JoinRequest)(nil),              // 51: tessera.meta.v1.JoinRequest
-	(*RemoveVoterRequest)(nil),       // 52: tessera.meta.v1.RemoveVoterRequest
-	(*StatusResponse)(nil),           // 53: tessera.meta.v1.StatusResponse
-	nil,                              // 54: tessera.meta.v1.Object.HeadersEntry
-	nil,                              // 55: tessera.meta.v1.Object.UserMetaEntry
-	nil,                              // 56: tessera.meta.v1.Object.TagsEntry
-	nil,                              // 57: tessera.meta.v1.Object.ChecksumsEntry
-	nil,                              // 58: tessera.meta.v1.Part.ChecksumsEntry
-	nil,                              // 59: tessera.meta.v1.PutObjectTagsRequest.TagsEntry
-	nil,                              // 60: tessera.meta.v1.CompleteUploadRequest.ChecksumsEntry
+	(*Bucket)(nil),                      // 0: tessera.meta.v1.Bucket
+	(*Object)(nil),                      // 1: tessera.meta.v1.Object
+	(*ChunkInfo)(nil),                   // 2: tessera.meta.v1.ChunkInfo
+	(*Pack)(nil),                        // 3: tessera.meta.v1.Pack
+	(*Upload)(nil),                      // 4: tessera.meta.v1.Upload
+	(*Part)(nil),                        // 5: tessera.meta.v1.Part
+	(*Node)(nil),                        // 6: tessera.meta.v1.Node
+	(*Pool)(nil),                        // 7: tessera.meta.v1.Pool
+	(*User)(nil),                        // 8: tessera.meta.v1.User
+	(*ClusterStats)(nil),                // 9: tessera.meta.v1.ClusterStats
+	(*Error)(nil),                       // 10: tessera.meta.v1.Error
+	(*Empty)(nil),                       // 11: tessera.meta.v1.Empty
+	(*CreateBucketRequest)(nil),         // 12: tessera.meta.v1.CreateBucketRequest
+	(*DeleteBucketRequest)(nil),         // 13: tessera.meta.v1.DeleteBucketRequest
+	(*GetBucketRequest)(nil),            // 14: tessera.meta.v1.GetBucketRequest
+	(*ListBucketsResponse)(nil),         // 15: tessera.meta.v1.ListBucketsResponse
+	(*PutObjectRequest)(nil),            // 16: tessera.meta.v1.PutObjectRequest
+	(*GetObjectRequest)(nil),            // 17: tessera.meta.v1.GetObjectRequest
+	(*DeleteObjectRequest)(nil),         // 18: tessera.meta.v1.DeleteObjectRequest
+	(*PutObjectTagsRequest)(nil),        // 19: tessera.meta.v1.PutObjectTagsRequest
+	(*ListObjectsRequest)(nil),          // 20: tessera.meta.v1.ListObjectsRequest
+	(*ListObjectsResponse)(nil),         // 21: tessera.meta.v1.ListObjectsResponse
+	(*LookupChunksRequest)(nil),         // 22: tessera.meta.v1.LookupChunksRequest
+	(*LookupChunksResponse)(nil),        // 23: tessera.meta.v1.LookupChunksResponse
+	(*GetPacksRequest)(nil),             // 24: tessera.meta.v1.GetPacksRequest
+	(*GetPacksResponse)(nil),            // 25: tessera.meta.v1.GetPacksResponse
+	(*MarkShardsMissingRequest)(nil),    // 26: tessera.meta.v1.MarkShardsMissingRequest
+	(*SetPackShardsRequest)(nil),        // 27: tessera.meta.v1.SetPackShardsRequest
+	(*CollectGarbageRequest)(nil),       // 28: tessera.meta.v1.CollectGarbageRequest
+	(*CollectGarbageResponse)(nil),      // 29: tessera.meta.v1.CollectGarbageResponse
+	(*ForgetPacksRequest)(nil),          // 30: tessera.meta.v1.ForgetPacksRequest
+	(*CreateUploadRequest)(nil),         // 31: tessera.meta.v1.CreateUploadRequest
+	(*PutPartRequest)(nil),              // 32: tessera.meta.v1.PutPartRequest
+	(*GetUploadRequest)(nil),            // 33: tessera.meta.v1.GetUploadRequest
+	(*GetPartRequest)(nil),              // 34: tessera.meta.v1.GetPartRequest
+	(*ListPartsRequest)(nil),            // 35: tessera.meta.v1.ListPartsRequest
+	(*ListPartsResponse)(nil),           // 36: tessera.meta.v1.ListPartsResponse
+	(*ListUploadsRequest)(nil),          // 37: tessera.meta.v1.ListUploadsRequest
+	(*ListUploadsResponse)(nil),         // 38: tessera.meta.v1.ListUploadsResponse
+	(*CompletedPart)(nil),               // 39: tessera.meta.v1.CompletedPart
+	(*CompleteUploadRequest)(nil),       // 40: tessera.meta.v1.CompleteUploadRequest
+	(*AbortUploadRequest)(nil),          // 41: tessera.meta.v1.AbortUploadRequest
+	(*NodeRequest)(nil),                 // 42: tessera.meta.v1.NodeRequest
+	(*ListNodesResponse)(nil),           // 43: tessera.meta.v1.ListNodesResponse
+	(*PutPoolRequest)(nil),              // 44: tessera.meta.v1.PutPoolRequest
+	(*ListPoolsResponse)(nil),           // 45: tessera.meta.v1.ListPoolsResponse
+	(*PutUserRequest)(nil),              // 46: tessera.meta.v1.PutUserRequest
+	(*DeleteUserRequest)(nil),           // 47: tessera.meta.v1.DeleteUserRequest
+	(*GetUserByKeyRequest)(nil),         // 48: tessera.meta.v1.GetUserByKeyRequest
+	(*ListUsersResponse)(nil),           // 49: tessera.meta.v1.ListUsersResponse
+	(*Server)(nil),                      // 50: tessera.meta.v1.Server
+	(*JoinRequest)(nil),                 // 51: tessera.meta.v1.JoinRequest
+	(*RemoveVoterRequest)(nil),          // 52: tessera.meta.v1.RemoveVoterRequest
+	(*StatusResponse)(nil),              // 53: tessera.meta.v1.StatusResponse
+	(*PutBucketConfigRequest)(nil),      // 54: tessera.meta.v1.PutBucketConfigRequest
+	(*GetBucketConfigRequest)(nil),      // 55: tessera.meta.v1.GetBucketConfigRequest
+	(*BucketConfigResponse)(nil),        // 56: tessera.meta.v1.BucketConfigResponse
+	(*SetBucketVersioningRequest)(nil),  // 57: tessera.meta.v1.SetBucketVersioningRequest
+	(*GetObjectVersionRequest)(nil),     // 58: tessera.meta.v1.GetObjectVersionRequest
+	(*DeleteObjectResponse)(nil),        // 59: tessera.meta.v1.DeleteObjectResponse
+	(*ListObjectVersionsRequest)(nil),   // 60: tessera.meta.v1.ListObjectVersionsRequest
+	(*ListObjectVersionsResponse)(nil),  // 61: tessera.meta.v1.ListObjectVersionsResponse
+	(*PutObjectVersionTagsRequest)(nil), // 62: tessera.meta.v1.PutObjectVersionTagsRequest
+	nil,                                 // 63: tessera.meta.v1.Object.HeadersEntry
+	nil,                                 // 64: tessera.meta.v1.Object.UserMetaEntry
+	nil,                                 // 65: tessera.meta.v1.Object.TagsEntry
+	nil,                                 // 66: tessera.meta.v1.Object.ChecksumsEntry
+	nil,                                 // 67: tessera.meta.v1.Part.ChecksumsEntry
+	nil,                                 // 68: tessera.meta.v1.PutObjectTagsRequest.TagsEntry
+	nil,                                 // 69: tessera.meta.v1.CompleteUploadRequest.ChecksumsEntry
+	nil,                                 // 70: tessera.meta.v1.PutObjectVersionTagsRequest.TagsEntry
 }
 var file_meta_proto_depIdxs = []int32{
-	54, // 0: tessera.meta.v1.Object.headers:type_name -> tessera.meta.v1.Object.HeadersEntry
-	55, // 1: tessera.meta.v1.Object.user_meta:type_name -> tessera.meta.v1.Object.UserMetaEntry
-	56, // 2: tessera.meta.v1.Object.tags:type_name -> tessera.meta.v1.Object.TagsEntry
-	57, // 3: tessera.meta.v1.Object.checksums:type_name -> tessera.meta.v1.Object.ChecksumsEntry
+	63, // 0: tessera.meta.v1.Object.headers:type_name -> tessera.meta.v1.Object.HeadersEntry
+	64, // 1: tessera.meta.v1.Object.user_meta:type_name -> tessera.meta.v1.Object.UserMetaEntry
+	65, // 2: tessera.meta.v1.Object.tags:type_name -> tessera.meta.v1.Object.TagsEntry
+	66, // 3: tessera.meta.v1.Object.checksums:type_name -> tessera.meta.v1.Object.ChecksumsEntry
 	1,  // 4: tessera.meta.v1.Upload.object:type_name -> tessera.meta.v1.Object
-	58, // 5: tessera.meta.v1.Part.checksums:type_name -> tessera.meta.v1.Part.ChecksumsEntry
+	67, // 5: tessera.meta.v1.Part.checksums:type_name -> tessera.meta.v1.Part.ChecksumsEntry
 	0,  // 6: tessera.meta.v1.CreateBucketRequest.bucket:type_name -> tessera.meta.v1.Bucket
 	0,  // 7: tessera.meta.v1.ListBucketsResponse.buckets:type_name -> tessera.meta.v1.Bucket
 	1,  // 8: tessera.meta.v1.PutObjectRequest.object:type_name -> tessera.meta.v1.Object
 	3,  // 9: tessera.meta.v1.PutObjectRequest.new_packs:type_name -> tessera.meta.v1.Pack
 	2,  // 10: tessera.meta.v1.PutObjectRequest.new_chunks:type_name -> tessera.meta.v1.ChunkInfo
-	59, // 11: tessera.meta.v1.PutObjectTagsRequest.tags:type_name -> tessera.meta.v1.PutObjectTagsRequest.TagsEntry
+	68, // 11: tessera.meta.v1.PutObjectTagsRequest.tags:type_name -> tessera.meta.v1.PutObjectTagsRequest.TagsEntry
 	1,  // 12: tessera.meta.v1.ListObjectsResponse.objects:type_name -> tessera.meta.v1.Object
 	2,  // 13: tessera.meta.v1.LookupChunksResponse.chunks:type_name -> tessera.meta.v1.ChunkInfo
 	3,  // 14: tessera.meta.v1.GetPacksResponse.packs:type_name -> tessera.meta.v1.Pack
@@ -4235,7 +4968,7 @@ var file_meta_proto_depIdxs = []int32{
 	5,  // 21: tessera.meta.v1.ListPartsResponse.parts:type_name -> tessera.meta.v1.Part
 	4,  // 22: tessera.meta.v1.ListUploadsResponse.uploads:type_name -> tessera.meta.v1.Upload
 	39, // 23: tessera.meta.v1.CompleteUploadRequest.parts:type_name -> tessera.meta.v1.CompletedPart
-	60, // 24: tessera.meta.v1.CompleteUploadRequest.checksums:type_name -> tessera.meta.v1.CompleteUploadRequest.ChecksumsEntry
+	69, // 24: tessera.meta.v1.CompleteUploadRequest.checksums:type_name -> tessera.meta.v1.CompleteUploadRequest.ChecksumsEntry
 	6,  // 25: tessera.meta.v1.NodeRequest.node:type_name -> tessera.meta.v1.Node
 	6,  // 26: tessera.meta.v1.ListNodesResponse.nodes:type_name -> tessera.meta.v1.Node
 	7,  // 27: tessera.meta.v1.PutPoolRequest.pool:type_name -> tessera.meta.v1.Pool
@@ -4243,83 +4976,99 @@ var file_meta_proto_depIdxs = []int32{
 	8,  // 29: tessera.meta.v1.PutUserRequest.user:type_name -> tessera.meta.v1.User
 	8,  // 30: tessera.meta.v1.ListUsersResponse.users:type_name -> tessera.meta.v1.User
 	50, // 31: tessera.meta.v1.StatusResponse.servers:type_name -> tessera.meta.v1.Server
-	12, // 32: tessera.meta.v1.Meta.CreateBucket:input_type -> tessera.meta.v1.CreateBucketRequest
-	13, // 33: tessera.meta.v1.Meta.DeleteBucket:input_type -> tessera.meta.v1.DeleteBucketRequest
-	14, // 34: tessera.meta.v1.Meta.GetBucket:input_type -> tessera.meta.v1.GetBucketRequest
-	11, // 35: tessera.meta.v1.Meta.ListBuckets:input_type -> tessera.meta.v1.Empty
-	16, // 36: tessera.meta.v1.Meta.PutObject:input_type -> tessera.meta.v1.PutObjectRequest
-	17, // 37: tessera.meta.v1.Meta.GetObject:input_type -> tessera.meta.v1.GetObjectRequest
-	18, // 38: tessera.meta.v1.Meta.DeleteObject:input_type -> tessera.meta.v1.DeleteObjectRequest
-	19, // 39: tessera.meta.v1.Meta.PutObjectTags:input_type -> tessera.meta.v1.PutObjectTagsRequest
-	20, // 40: tessera.meta.v1.Meta.ListObjects:input_type -> tessera.meta.v1.ListObjectsRequest
-	22, // 41: tessera.meta.v1.Meta.LookupChunks:input_type -> tessera.meta.v1.LookupChunksRequest
-	24, // 42: tessera.meta.v1.Meta.GetPacks:input_type -> tessera.meta.v1.GetPacksRequest
-	26, // 43: tessera.meta.v1.Meta.MarkShardsMissing:input_type -> tessera.meta.v1.MarkShardsMissingRequest
-	27, // 44: tessera.meta.v1.Meta.SetPackShards:input_type -> tessera.meta.v1.SetPackShardsRequest
-	28, // 45: tessera.meta.v1.Meta.CollectGarbage:input_type -> tessera.meta.v1.CollectGarbageRequest
-	30, // 46: tessera.meta.v1.Meta.ForgetPacks:input_type -> tessera.meta.v1.ForgetPacksRequest
-	11, // 47: tessera.meta.v1.Meta.Stats:input_type -> tessera.meta.v1.Empty
-	31, // 48: tessera.meta.v1.Meta.CreateUpload:input_type -> tessera.meta.v1.CreateUploadRequest
-	32, // 49: tessera.meta.v1.Meta.PutPart:input_type -> tessera.meta.v1.PutPartRequest
-	33, // 50: tessera.meta.v1.Meta.GetUpload:input_type -> tessera.meta.v1.GetUploadRequest
-	34, // 51: tessera.meta.v1.Meta.GetPart:input_type -> tessera.meta.v1.GetPartRequest
-	35, // 52: tessera.meta.v1.Meta.ListParts:input_type -> tessera.meta.v1.ListPartsRequest
-	37, // 53: tessera.meta.v1.Meta.ListUploads:input_type -> tessera.meta.v1.ListUploadsRequest
-	40, // 54: tessera.meta.v1.Meta.CompleteUpload:input_type -> tessera.meta.v1.CompleteUploadRequest
-	41, // 55: tessera.meta.v1.Meta.AbortUpload:input_type -> tessera.meta.v1.AbortUploadRequest
-	42, // 56: tessera.meta.v1.Meta.RegisterNode:input_type -> tessera.meta.v1.NodeRequest
-	42, // 57: tessera.meta.v1.Meta.Heartbeat:input_type -> tessera.meta.v1.NodeRequest
-	11, // 58: tessera.meta.v1.Meta.ListNodes:input_type -> tessera.meta.v1.Empty
-	44, // 59: tessera.meta.v1.Meta.PutPool:input_type -> tessera.meta.v1.PutPoolRequest
-	11, // 60: tessera.meta.v1.Meta.ListPools:input_type -> tessera.meta.v1.Empty
-	46, // 61: tessera.meta.v1.Meta.PutUser:input_type -> tessera.meta.v1.PutUserRequest
-	47, // 62: tessera.meta.v1.Meta.DeleteUser:input_type -> tessera.meta.v1.DeleteUserRequest
-	48, // 63: tessera.meta.v1.Meta.GetUserByKey:input_type -> tessera.meta.v1.GetUserByKeyRequest
-	11, // 64: tessera.meta.v1.Meta.ListUsers:input_type -> tessera.meta.v1.Empty
-	11, // 65: tessera.meta.v1.Meta.Status:input_type -> tessera.meta.v1.Empty
-	51, // 66: tessera.meta.v1.Meta.Join:input_type -> tessera.meta.v1.JoinRequest
-	52, // 67: tessera.meta.v1.Meta.RemoveVoter:input_type -> tessera.meta.v1.RemoveVoterRequest
-	11, // 68: tessera.meta.v1.Meta.CreateBucket:output_type -> tessera.meta.v1.Empty
-	11, // 69: tessera.meta.v1.Meta.DeleteBucket:output_type -> tessera.meta.v1.Empty
-	0,  // 70: tessera.meta.v1.Meta.GetBucket:output_type -> tessera.meta.v1.Bucket
-	15, // 71: tessera.meta.v1.Meta.ListBuckets:output_type -> tessera.meta.v1.ListBucketsResponse
-	11, // 72: tessera.meta.v1.Meta.PutObject:output_type -> tessera.meta.v1.Empty
-	1,  // 73: tessera.meta.v1.Meta.GetObject:output_type -> tessera.meta.v1.Object
-	11, // 74: tessera.meta.v1.Meta.DeleteObject:output_type -> tessera.meta.v1.Empty
-	11, // 75: tessera.meta.v1.Meta.PutObjectTags:output_type -> tessera.meta.v1.Empty
-	21, // 76: tessera.meta.v1.Meta.ListObjects:output_type -> tessera.meta.v1.ListObjectsResponse
-	23, // 77: tessera.meta.v1.Meta.LookupChunks:output_type -> tessera.meta.v1.LookupChunksResponse
-	25, // 78: tessera.meta.v1.Meta.GetPacks:output_type -> tessera.meta.v1.GetPacksResponse
-	11, // 79: tessera.meta.v1.Meta.MarkShardsMissing:output_type -> tessera.meta.v1.Empty
-	11, // 80: tessera.meta.v1.Meta.SetPackShards:output_type -> tessera.meta.v1.Empty
-	29, // 81: tessera.meta.v1.Meta.CollectGarbage:output_type -> tessera.meta.v1.CollectGarbageResponse
-	11, // 82: tessera.meta.v1.Meta.ForgetPacks:output_type -> tessera.meta.v1.Empty
-	9,  // 83: tessera.meta.v1.Meta.Stats:output_type -> tessera.meta.v1.ClusterStats
-	11, // 84: tessera.meta.v1.Meta.CreateUpload:output_type -> tessera.meta.v1.Empty
-	11, // 85: tessera.meta.v1.Meta.PutPart:output_type -> tessera.meta.v1.Empty
-	4,  // 86: tessera.meta.v1.Meta.GetUpload:output_type -> tessera.meta.v1.Upload
-	5,  // 87: tessera.meta.v1.Meta.GetPart:output_type -> tessera.meta.v1.Part
-	36, // 88: tessera.meta.v1.Meta.ListParts:output_type -> tessera.meta.v1.ListPartsResponse
-	38, // 89: tessera.meta.v1.Meta.ListUploads:output_type -> tessera.meta.v1.ListUploadsResponse
-	1,  // 90: tessera.meta.v1.Meta.CompleteUpload:output_type -> tessera.meta.v1.Object
-	11, // 91: tessera.meta.v1.Meta.AbortUpload:output_type -> tessera.meta.v1.Empty
-	11, // 92: tessera.meta.v1.Meta.RegisterNode:output_type -> tessera.meta.v1.Empty
-	11, // 93: tessera.meta.v1.Meta.Heartbeat:output_type -> tessera.meta.v1.Empty
-	43, // 94: tessera.meta.v1.Meta.ListNodes:output_type -> tessera.meta.v1.ListNodesResponse
-	11, // 95: tessera.meta.v1.Meta.PutPool:output_type -> tessera.meta.v1.Empty
-	45, // 96: tessera.meta.v1.Meta.ListPools:output_type -> tessera.meta.v1.ListPoolsResponse
-	11, // 97: tessera.meta.v1.Meta.PutUser:output_type -> tessera.meta.v1.Empty
-	11, // 98: tessera.meta.v1.Meta.DeleteUser:output_type -> tessera.meta.v1.Empty
-	8,  // 99: tessera.meta.v1.Meta.GetUserByKey:output_type -> tessera.meta.v1.User
-	49, // 100: tessera.meta.v1.Meta.ListUsers:output_type -> tessera.meta.v1.ListUsersResponse
-	53, // 101: tessera.meta.v1.Meta.Status:output_type -> tessera.meta.v1.StatusResponse
-	11, // 102: tessera.meta.v1.Meta.Join:output_type -> tessera.meta.v1.Empty
-	11, // 103: tessera.meta.v1.Meta.RemoveVoter:output_type -> tessera.meta.v1.Empty
-	68, // [68:104] is the sub-list for method output_type
-	32, // [32:68] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	1,  // 32: tessera.meta.v1.ListObjectVersionsResponse.versions:type_name -> tessera.meta.v1.Object
+	70, // 33: tessera.meta.v1.PutObjectVersionTagsRequest.tags:type_name -> tessera.meta.v1.PutObjectVersionTagsRequest.TagsEntry
+	12, // 34: tessera.meta.v1.Meta.CreateBucket:input_type -> tessera.meta.v1.CreateBucketRequest
+	13, // 35: tessera.meta.v1.Meta.DeleteBucket:input_type -> tessera.meta.v1.DeleteBucketRequest
+	14, // 36: tessera.meta.v1.Meta.GetBucket:input_type -> tessera.meta.v1.GetBucketRequest
+	11, // 37: tessera.meta.v1.Meta.ListBuckets:input_type -> tessera.meta.v1.Empty
+	16, // 38: tessera.meta.v1.Meta.PutObject:input_type -> tessera.meta.v1.PutObjectRequest
+	17, // 39: tessera.meta.v1.Meta.GetObject:input_type -> tessera.meta.v1.GetObjectRequest
+	18, // 40: tessera.meta.v1.Meta.DeleteObject:input_type -> tessera.meta.v1.DeleteObjectRequest
+	19, // 41: tessera.meta.v1.Meta.PutObjectTags:input_type -> tessera.meta.v1.PutObjectTagsRequest
+	20, // 42: tessera.meta.v1.Meta.ListObjects:input_type -> tessera.meta.v1.ListObjectsRequest
+	22, // 43: tessera.meta.v1.Meta.LookupChunks:input_type -> tessera.meta.v1.LookupChunksRequest
+	24, // 44: tessera.meta.v1.Meta.GetPacks:input_type -> tessera.meta.v1.GetPacksRequest
+	26, // 45: tessera.meta.v1.Meta.MarkShardsMissing:input_type -> tessera.meta.v1.MarkShardsMissingRequest
+	27, // 46: tessera.meta.v1.Meta.SetPackShards:input_type -> tessera.meta.v1.SetPackShardsRequest
+	28, // 47: tessera.meta.v1.Meta.CollectGarbage:input_type -> tessera.meta.v1.CollectGarbageRequest
+	30, // 48: tessera.meta.v1.Meta.ForgetPacks:input_type -> tessera.meta.v1.ForgetPacksRequest
+	11, // 49: tessera.meta.v1.Meta.Stats:input_type -> tessera.meta.v1.Empty
+	31, // 50: tessera.meta.v1.Meta.CreateUpload:input_type -> tessera.meta.v1.CreateUploadRequest
+	32, // 51: tessera.meta.v1.Meta.PutPart:input_type -> tessera.meta.v1.PutPartRequest
+	33, // 52: tessera.meta.v1.Meta.GetUpload:input_type -> tessera.meta.v1.GetUploadRequest
+	34, // 53: tessera.meta.v1.Meta.GetPart:input_type -> tessera.meta.v1.GetPartRequest
+	35, // 54: tessera.meta.v1.Meta.ListParts:input_type -> tessera.meta.v1.ListPartsRequest
+	37, // 55: tessera.meta.v1.Meta.ListUploads:input_type -> tessera.meta.v1.ListUploadsRequest
+	40, // 56: tessera.meta.v1.Meta.CompleteUpload:input_type -> tessera.meta.v1.CompleteUploadRequest
+	41, // 57: tessera.meta.v1.Meta.AbortUpload:input_type -> tessera.meta.v1.AbortUploadRequest
+	42, // 58: tessera.meta.v1.Meta.RegisterNode:input_type -> tessera.meta.v1.NodeRequest
+	42, // 59: tessera.meta.v1.Meta.Heartbeat:input_type -> tessera.meta.v1.NodeRequest
+	11, // 60: tessera.meta.v1.Meta.ListNodes:input_type -> tessera.meta.v1.Empty
+	44, // 61: tessera.meta.v1.Meta.PutPool:input_type -> tessera.meta.v1.PutPoolRequest
+	11, // 62: tessera.meta.v1.Meta.ListPools:input_type -> tessera.meta.v1.Empty
+	46, // 63: tessera.meta.v1.Meta.PutUser:input_type -> tessera.meta.v1.PutUserRequest
+	47, // 64: tessera.meta.v1.Meta.DeleteUser:input_type -> tessera.meta.v1.DeleteUserRequest
+	48, // 65: tessera.meta.v1.Meta.GetUserByKey:input_type -> tessera.meta.v1.GetUserByKeyRequest
+	11, // 66: tessera.meta.v1.Meta.ListUsers:input_type -> tessera.meta.v1.Empty
+	11, // 67: tessera.meta.v1.Meta.Status:input_type -> tessera.meta.v1.Empty
+	51, // 68: tessera.meta.v1.Meta.Join:input_type -> tessera.meta.v1.JoinRequest
+	52, // 69: tessera.meta.v1.Meta.RemoveVoter:input_type -> tessera.meta.v1.RemoveVoterRequest
+	54, // 70: tessera.meta.v1.Meta.PutBucketConfig:input_type -> tessera.meta.v1.PutBucketConfigRequest
+	55, // 71: tessera.meta.v1.Meta.GetBucketConfig:input_type -> tessera.meta.v1.GetBucketConfigRequest
+	57, // 72: tessera.meta.v1.Meta.SetBucketVersioning:input_type -> tessera.meta.v1.SetBucketVersioningRequest
+	58, // 73: tessera.meta.v1.Meta.GetObjectVersion:input_type -> tessera.meta.v1.GetObjectVersionRequest
+	18, // 74: tessera.meta.v1.Meta.DeleteObjectVersion:input_type -> tessera.meta.v1.DeleteObjectRequest
+	60, // 75: tessera.meta.v1.Meta.ListObjectVersions:input_type -> tessera.meta.v1.ListObjectVersionsRequest
+	62, // 76: tessera.meta.v1.Meta.PutObjectVersionTags:input_type -> tessera.meta.v1.PutObjectVersionTagsRequest
+	11, // 77: tessera.meta.v1.Meta.CreateBucket:output_type -> tessera.meta.v1.Empty
+	11, // 78: tessera.meta.v1.Meta.DeleteBucket:output_type -> tessera.meta.v1.Empty
+	0,  // 79: tessera.meta.v1.Meta.GetBucket:output_type -> tessera.meta.v1.Bucket
+	15, // 80: tessera.meta.v1.Meta.ListBuckets:output_type -> tessera.meta.v1.ListBucketsResponse
+	11, // 81: tessera.meta.v1.Meta.PutObject:output_type -> tessera.meta.v1.Empty
+	1,  // 82: tessera.meta.v1.Meta.GetObject:output_type -> tessera.meta.v1.Object
+	11, // 83: tessera.meta.v1.Meta.DeleteObject:output_type -> tessera.meta.v1.Empty
+	11, // 84: tessera.meta.v1.Meta.PutObjectTags:output_type -> tessera.meta.v1.Empty
+	21, // 85: tessera.meta.v1.Meta.ListObjects:output_type -> tessera.meta.v1.ListObjectsResponse
+	23, // 86: tessera.meta.v1.Meta.LookupChunks:output_type -> tessera.meta.v1.LookupChunksResponse
+	25, // 87: tessera.meta.v1.Meta.GetPacks:output_type -> tessera.meta.v1.GetPacksResponse
+	11, // 88: tessera.meta.v1.Meta.MarkShardsMissing:output_type -> tessera.meta.v1.Empty
+	11, // 89: tessera.meta.v1.Meta.SetPackShards:output_type -> tessera.meta.v1.Empty
+	29, // 90: tessera.meta.v1.Meta.CollectGarbage:output_type -> tessera.meta.v1.CollectGarbageResponse
+	11, // 91: tessera.meta.v1.Meta.ForgetPacks:output_type -> tessera.meta.v1.Empty
+	9,  // 92: tessera.meta.v1.Meta.Stats:output_type -> tessera.meta.v1.ClusterStats
+	11, // 93: tessera.meta.v1.Meta.CreateUpload:output_type -> tessera.meta.v1.Empty
+	11, // 94: tessera.meta.v1.Meta.PutPart:output_type -> tessera.meta.v1.Empty
+	4,  // 95: tessera.meta.v1.Meta.GetUpload:output_type -> tessera.meta.v1.Upload
+	5,  // 96: tessera.meta.v1.Meta.GetPart:output_type -> tessera.meta.v1.Part
+	36, // 97: tessera.meta.v1.Meta.ListParts:output_type -> tessera.meta.v1.ListPartsResponse
+	38, // 98: tessera.meta.v1.Meta.ListUploads:output_type -> tessera.meta.v1.ListUploadsResponse
+	1,  // 99: tessera.meta.v1.Meta.CompleteUpload:output_type -> tessera.meta.v1.Object
+	11, // 100: tessera.meta.v1.Meta.AbortUpload:output_type -> tessera.meta.v1.Empty
+	11, // 101: tessera.meta.v1.Meta.RegisterNode:output_type -> tessera.meta.v1.Empty
+	11, // 102: tessera.meta.v1.Meta.Heartbeat:output_type -> tessera.meta.v1.Empty
+	43, // 103: tessera.meta.v1.Meta.ListNodes:output_type -> tessera.meta.v1.ListNodesResponse
+	11, // 104: tessera.meta.v1.Meta.PutPool:output_type -> tessera.meta.v1.Empty
+	45, // 105: tessera.meta.v1.Meta.ListPools:output_type -> tessera.meta.v1.ListPoolsResponse
+	11, // 106: tessera.meta.v1.Meta.PutUser:output_type -> tessera.meta.v1.Empty
+	11, // 107: tessera.meta.v1.Meta.DeleteUser:output_type -> tessera.meta.v1.Empty
+	8,  // 108: tessera.meta.v1.Meta.GetUserByKey:output_type -> tessera.meta.v1.User
+	49, // 109: tessera.meta.v1.Meta.ListUsers:output_type -> tessera.meta.v1.ListUsersResponse
+	53, // 110: tessera.meta.v1.Meta.Status:output_type -> tessera.meta.v1.StatusResponse
+	11, // 111: tessera.meta.v1.Meta.Join:output_type -> tessera.meta.v1.Empty
+	11, // 112: tessera.meta.v1.Meta.RemoveVoter:output_type -> tessera.meta.v1.Empty
+	11, // 113: tessera.meta.v1.Meta.PutBucketConfig:output_type -> tessera.meta.v1.Empty
+	56, // 114: tessera.meta.v1.Meta.GetBucketConfig:output_type -> tessera.meta.v1.BucketConfigResponse
+	11, // 115: tessera.meta.v1.Meta.SetBucketVersioning:output_type -> tessera.meta.v1.Empty
+	1,  // 116: tessera.meta.v1.Meta.GetObjectVersion:output_type -> tessera.meta.v1.Object
+	59, // 117: tessera.meta.v1.Meta.DeleteObjectVersion:output_type -> tessera.meta.v1.DeleteObjectResponse
+	61, // 118: tessera.meta.v1.Meta.ListObjectVersions:output_type -> tessera.meta.v1.ListObjectVersionsResponse
+	11, // 119: tessera.meta.v1.Meta.PutObjectVersionTags:output_type -> tessera.meta.v1.Empty
+	77, // [77:120] is the sub-list for method output_type
+	34, // [34:77] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_meta_proto_init() }
@@ -4333,7 +5082,7 @@ func file_meta_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meta_proto_rawDesc), len(file_meta_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   61,
+			NumMessages:   71,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

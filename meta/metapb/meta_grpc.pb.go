@@ -27,42 +27,49 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Meta_CreateBucket_FullMethodName      = "/tessera.meta.v1.Meta/CreateBucket"
-	Meta_DeleteBucket_FullMethodName      = "/tessera.meta.v1.Meta/DeleteBucket"
-	Meta_GetBucket_FullMethodName         = "/tessera.meta.v1.Meta/GetBucket"
-	Meta_ListBuckets_FullMethodName       = "/tessera.meta.v1.Meta/ListBuckets"
-	Meta_PutObject_FullMethodName         = "/tessera.meta.v1.Meta/PutObject"
-	Meta_GetObject_FullMethodName         = "/tessera.meta.v1.Meta/GetObject"
-	Meta_DeleteObject_FullMethodName      = "/tessera.meta.v1.Meta/DeleteObject"
-	Meta_PutObjectTags_FullMethodName     = "/tessera.meta.v1.Meta/PutObjectTags"
-	Meta_ListObjects_FullMethodName       = "/tessera.meta.v1.Meta/ListObjects"
-	Meta_LookupChunks_FullMethodName      = "/tessera.meta.v1.Meta/LookupChunks"
-	Meta_GetPacks_FullMethodName          = "/tessera.meta.v1.Meta/GetPacks"
-	Meta_MarkShardsMissing_FullMethodName = "/tessera.meta.v1.Meta/MarkShardsMissing"
-	Meta_SetPackShards_FullMethodName     = "/tessera.meta.v1.Meta/SetPackShards"
-	Meta_CollectGarbage_FullMethodName    = "/tessera.meta.v1.Meta/CollectGarbage"
-	Meta_ForgetPacks_FullMethodName       = "/tessera.meta.v1.Meta/ForgetPacks"
-	Meta_Stats_FullMethodName             = "/tessera.meta.v1.Meta/Stats"
-	Meta_CreateUpload_FullMethodName      = "/tessera.meta.v1.Meta/CreateUpload"
-	Meta_PutPart_FullMethodName           = "/tessera.meta.v1.Meta/PutPart"
-	Meta_GetUpload_FullMethodName         = "/tessera.meta.v1.Meta/GetUpload"
-	Meta_GetPart_FullMethodName           = "/tessera.meta.v1.Meta/GetPart"
-	Meta_ListParts_FullMethodName         = "/tessera.meta.v1.Meta/ListParts"
-	Meta_ListUploads_FullMethodName       = "/tessera.meta.v1.Meta/ListUploads"
-	Meta_CompleteUpload_FullMethodName    = "/tessera.meta.v1.Meta/CompleteUpload"
-	Meta_AbortUpload_FullMethodName       = "/tessera.meta.v1.Meta/AbortUpload"
-	Meta_RegisterNode_FullMethodName      = "/tessera.meta.v1.Meta/RegisterNode"
-	Meta_Heartbeat_FullMethodName         = "/tessera.meta.v1.Meta/Heartbeat"
-	Meta_ListNodes_FullMethodName         = "/tessera.meta.v1.Meta/ListNodes"
-	Meta_PutPool_FullMethodName           = "/tessera.meta.v1.Meta/PutPool"
-	Meta_ListPools_FullMethodName         = "/tessera.meta.v1.Meta/ListPools"
-	Meta_PutUser_FullMethodName           = "/tessera.meta.v1.Meta/PutUser"
-	Meta_DeleteUser_FullMethodName        = "/tessera.meta.v1.Meta/DeleteUser"
-	Meta_GetUserByKey_FullMethodName      = "/tessera.meta.v1.Meta/GetUserByKey"
-	Meta_ListUsers_FullMethodName         = "/tessera.meta.v1.Meta/ListUsers"
-	Meta_Status_FullMethodName            = "/tessera.meta.v1.Meta/Status"
-	Meta_Join_FullMethodName              = "/tessera.meta.v1.Meta/Join"
-	Meta_RemoveVoter_FullMethodName       = "/tessera.meta.v1.Meta/RemoveVoter"
+	Meta_CreateBucket_FullMethodName         = "/tessera.meta.v1.Meta/CreateBucket"
+	Meta_DeleteBucket_FullMethodName         = "/tessera.meta.v1.Meta/DeleteBucket"
+	Meta_GetBucket_FullMethodName            = "/tessera.meta.v1.Meta/GetBucket"
+	Meta_ListBuckets_FullMethodName          = "/tessera.meta.v1.Meta/ListBuckets"
+	Meta_PutObject_FullMethodName            = "/tessera.meta.v1.Meta/PutObject"
+	Meta_GetObject_FullMethodName            = "/tessera.meta.v1.Meta/GetObject"
+	Meta_DeleteObject_FullMethodName         = "/tessera.meta.v1.Meta/DeleteObject"
+	Meta_PutObjectTags_FullMethodName        = "/tessera.meta.v1.Meta/PutObjectTags"
+	Meta_ListObjects_FullMethodName          = "/tessera.meta.v1.Meta/ListObjects"
+	Meta_LookupChunks_FullMethodName         = "/tessera.meta.v1.Meta/LookupChunks"
+	Meta_GetPacks_FullMethodName             = "/tessera.meta.v1.Meta/GetPacks"
+	Meta_MarkShardsMissing_FullMethodName    = "/tessera.meta.v1.Meta/MarkShardsMissing"
+	Meta_SetPackShards_FullMethodName        = "/tessera.meta.v1.Meta/SetPackShards"
+	Meta_CollectGarbage_FullMethodName       = "/tessera.meta.v1.Meta/CollectGarbage"
+	Meta_ForgetPacks_FullMethodName          = "/tessera.meta.v1.Meta/ForgetPacks"
+	Meta_Stats_FullMethodName                = "/tessera.meta.v1.Meta/Stats"
+	Meta_CreateUpload_FullMethodName         = "/tessera.meta.v1.Meta/CreateUpload"
+	Meta_PutPart_FullMethodName              = "/tessera.meta.v1.Meta/PutPart"
+	Meta_GetUpload_FullMethodName            = "/tessera.meta.v1.Meta/GetUpload"
+	Meta_GetPart_FullMethodName              = "/tessera.meta.v1.Meta/GetPart"
+	Meta_ListParts_FullMethodName            = "/tessera.meta.v1.Meta/ListParts"
+	Meta_ListUploads_FullMethodName          = "/tessera.meta.v1.Meta/ListUploads"
+	Meta_CompleteUpload_FullMethodName       = "/tessera.meta.v1.Meta/CompleteUpload"
+	Meta_AbortUpload_FullMethodName          = "/tessera.meta.v1.Meta/AbortUpload"
+	Meta_RegisterNode_FullMethodName         = "/tessera.meta.v1.Meta/RegisterNode"
+	Meta_Heartbeat_FullMethodName            = "/tessera.meta.v1.Meta/Heartbeat"
+	Meta_ListNodes_FullMethodName            = "/tessera.meta.v1.Meta/ListNodes"
+	Meta_PutPool_FullMethodName              = "/tessera.meta.v1.Meta/PutPool"
+	Meta_ListPools_FullMethodName            = "/tessera.meta.v1.Meta/ListPools"
+	Meta_PutUser_FullMethodName              = "/tessera.meta.v1.Meta/PutUser"
+	Meta_DeleteUser_FullMethodName           = "/tessera.meta.v1.Meta/DeleteUser"
+	Meta_GetUserByKey_FullMethodName         = "/tessera.meta.v1.Meta/GetUserByKey"
+	Meta_ListUsers_FullMethodName            = "/tessera.meta.v1.Meta/ListUsers"
+	Meta_Status_FullMethodName               = "/tessera.meta.v1.Meta/Status"
+	Meta_Join_FullMethodName                 = "/tessera.meta.v1.Meta/Join"
+	Meta_RemoveVoter_FullMethodName          = "/tessera.meta.v1.Meta/RemoveVoter"
+	Meta_PutBucketConfig_FullMethodName      = "/tessera.meta.v1.Meta/PutBucketConfig"
+	Meta_GetBucketConfig_FullMethodName      = "/tessera.meta.v1.Meta/GetBucketConfig"
+	Meta_SetBucketVersioning_FullMethodName  = "/tessera.meta.v1.Meta/SetBucketVersioning"
+	Meta_GetObjectVersion_FullMethodName     = "/tessera.meta.v1.Meta/GetObjectVersion"
+	Meta_DeleteObjectVersion_FullMethodName  = "/tessera.meta.v1.Meta/DeleteObjectVersion"
+	Meta_ListObjectVersions_FullMethodName   = "/tessera.meta.v1.Meta/ListObjectVersions"
+	Meta_PutObjectVersionTags_FullMethodName = "/tessera.meta.v1.Meta/PutObjectVersionTags"
 )
 
 // MetaClient is the client API for Meta service.
@@ -106,6 +113,15 @@ type MetaClient interface {
 	Status(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*StatusResponse, error)
 	Join(ctx context.Context, in *JoinRequest, opts ...grpc.CallOption) (*Empty, error)
 	RemoveVoter(ctx context.Context, in *RemoveVoterRequest, opts ...grpc.CallOption) (*Empty, error)
+	// Bucket configuration documents.
+	PutBucketConfig(ctx context.Context, in *PutBucketConfigRequest, opts ...grpc.CallOption) (*Empty, error)
+	GetBucketConfig(ctx context.Context, in *GetBucketConfigRequest, opts ...grpc.CallOption) (*BucketConfigResponse, error)
+	// Versioning.
+	SetBucketVersioning(ctx context.Context, in *SetBucketVersioningRequest, opts ...grpc.CallOption) (*Empty, error)
+	GetObjectVersion(ctx context.Context, in *GetObjectVersionRequest, opts ...grpc.CallOption) (*Object, error)
+	DeleteObjectVersion(ctx context.Context, in *DeleteObjectRequest, opts ...grpc.CallOption) (*DeleteObjectResponse, error)
+	ListObjectVersions(ctx context.Context, in *ListObjectVersionsRequest, opts ...grpc.CallOption) (*ListObjectVersionsResponse, error)
+	PutObjectVersionTags(ctx context.Context, in *PutObjectVersionTagsRequest, opts ...grpc.CallOption) (*Empty, error)
 }
 
 type metaClient struct {
@@ -476,6 +492,76 @@ func (c *metaClient) RemoveVoter(ctx context.Context, in *RemoveVoterRequest, op
 	return out, nil
 }
 
+func (c *metaClient) PutBucketConfig(ctx context.Context, in *PutBucketConfigRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Meta_PutBucketConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metaClient) GetBucketConfig(ctx context.Context, in *GetBucketConfigRequest, opts ...grpc.CallOption) (*BucketConfigResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BucketConfigResponse)
+	err := c.cc.Invoke(ctx, Meta_GetBucketConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metaClient) SetBucketVersioning(ctx context.Context, in *SetBucketVersioningRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Meta_SetBucketVersioning_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metaClient) GetObjectVersion(ctx context.Context, in *GetObjectVersionRequest, opts ...grpc.CallOption) (*Object, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Object)
+	err := c.cc.Invoke(ctx, Meta_GetObjectVersion_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metaClient) DeleteObjectVersion(ctx context.Context, in *DeleteObjectRequest, opts ...grpc.CallOption) (*DeleteObjectResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteObjectResponse)
+	err := c.cc.Invoke(ctx, Meta_DeleteObjectVersion_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metaClient) ListObjectVersions(ctx context.Context, in *ListObjectVersionsRequest, opts ...grpc.CallOption) (*ListObjectVersionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListObjectVersionsResponse)
+	err := c.cc.Invoke(ctx, Meta_ListObjectVersions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metaClient) PutObjectVersionTags(ctx context.Context, in *PutObjectVersionTagsRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Meta_PutObjectVersionTags_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MetaServer is the server API for Meta service.
 // All implementations must embed UnimplementedMetaServer
 // for forward compatibility.
@@ -517,6 +603,15 @@ type MetaServer interface {
 	Status(context.Context, *Empty) (*StatusResponse, error)
 	Join(context.Context, *JoinRequest) (*Empty, error)
 	RemoveVoter(context.Context, *RemoveVoterRequest) (*Empty, error)
+	// Bucket configuration documents.
+	PutBucketConfig(context.Context, *PutBucketConfigRequest) (*Empty, error)
+	GetBucketConfig(context.Context, *GetBucketConfigRequest) (*BucketConfigResponse, error)
+	// Versioning.
+	SetBucketVersioning(context.Context, *SetBucketVersioningRequest) (*Empty, error)
+	GetObjectVersion(context.Context, *GetObjectVersionRequest) (*Object, error)
+	DeleteObjectVersion(context.Context, *DeleteObjectRequest) (*DeleteObjectResponse, error)
+	ListObjectVersions(context.Context, *ListObjectVersionsRequest) (*ListObjectVersionsResponse, error)
+	PutObjectVersionTags(context.Context, *PutObjectVersionTagsRequest) (*Empty, error)
 	mustEmbedUnimplementedMetaServer()
 }
 
@@ -634,6 +729,27 @@ func (UnimplementedMetaServer) Join(context.Context, *JoinRequest) (*Empty, erro
 }
 func (UnimplementedMetaServer) RemoveVoter(context.Context, *RemoveVoterRequest) (*Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method RemoveVoter not implemented")
+}
+func (UnimplementedMetaServer) PutBucketConfig(context.Context, *PutBucketConfigRequest) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutBucketConfig not implemented")
+}
+func (UnimplementedMetaServer) GetBucketConfig(context.Context, *GetBucketConfigRequest) (*BucketConfigResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetBucketConfig not implemented")
+}
+func (UnimplementedMetaServer) SetBucketVersioning(context.Context, *SetBucketVersioningRequest) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetBucketVersioning not implemented")
+}
+func (UnimplementedMetaServer) GetObjectVersion(context.Context, *GetObjectVersionRequest) (*Object, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetObjectVersion not implemented")
+}
+func (UnimplementedMetaServer) DeleteObjectVersion(context.Context, *DeleteObjectRequest) (*DeleteObjectResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteObjectVersion not implemented")
+}
+func (UnimplementedMetaServer) ListObjectVersions(context.Context, *ListObjectVersionsRequest) (*ListObjectVersionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListObjectVersions not implemented")
+}
+func (UnimplementedMetaServer) PutObjectVersionTags(context.Context, *PutObjectVersionTagsRequest) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutObjectVersionTags not implemented")
 }
 func (UnimplementedMetaServer) mustEmbedUnimplementedMetaServer() {}
 func (UnimplementedMetaServer) testEmbeddedByValue()              {}
@@ -1304,6 +1420,132 @@ func _Meta_RemoveVoter_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Meta_PutBucketConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutBucketConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetaServer).PutBucketConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Meta_PutBucketConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetaServer).PutBucketConfig(ctx, req.(*PutBucketConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Meta_GetBucketConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBucketConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetaServer).GetBucketConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Meta_GetBucketConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetaServer).GetBucketConfig(ctx, req.(*GetBucketConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Meta_SetBucketVersioning_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetBucketVersioningRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetaServer).SetBucketVersioning(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Meta_SetBucketVersioning_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetaServer).SetBucketVersioning(ctx, req.(*SetBucketVersioningRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Meta_GetObjectVersion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetObjectVersionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetaServer).GetObjectVersion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Meta_GetObjectVersion_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetaServer).GetObjectVersion(ctx, req.(*GetObjectVersionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Meta_DeleteObjectVersion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteObjectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetaServer).DeleteObjectVersion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Meta_DeleteObjectVersion_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetaServer).DeleteObjectVersion(ctx, req.(*DeleteObjectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Meta_ListObjectVersions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListObjectVersionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetaServer).ListObjectVersions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Meta_ListObjectVersions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetaServer).ListObjectVersions(ctx, req.(*ListObjectVersionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Meta_PutObjectVersionTags_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutObjectVersionTagsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetaServer).PutObjectVersionTags(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Meta_PutObjectVersionTags_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetaServer).PutObjectVersionTags(ctx, req.(*PutObjectVersionTagsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Meta_ServiceDesc is the grpc.ServiceDesc for Meta service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1454,6 +1696,34 @@ var Meta_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemoveVoter",
 			Handler:    _Meta_RemoveVoter_Handler,
+		},
+		{
+			MethodName: "PutBucketConfig",
+			Handler:    _Meta_PutBucketConfig_Handler,
+		},
+		{
+			MethodName: "GetBucketConfig",
+			Handler:    _Meta_GetBucketConfig_Handler,
+		},
+		{
+			MethodName: "SetBucketVersioning",
+			Handler:    _Meta_SetBucketVersioning_Handler,
+		},
+		{
+			MethodName: "GetObjectVersion",
+			Handler:    _Meta_GetObjectVersion_Handler,
+		},
+		{
+			MethodName: "DeleteObjectVersion",
+			Handler:    _Meta_DeleteObjectVersion_Handler,
+		},
+		{
+			MethodName: "ListObjectVersions",
+			Handler:    _Meta_ListObjectVersions_Handler,
+		},
+		{
+			MethodName: "PutObjectVersionTags",
+			Handler:    _Meta_PutObjectVersionTags_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Service) {
 		{"Cluster", testCluster},
 		{"Users", testUsers},
 		{"Concurrency", testConcurrency},
+		{"BucketConfigs", testBucketConfigs},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -563,7 +563,7 @@ func (c *Client) CompleteUpload(ctx context.Context, r *meta.CompleteUploadReque
 		return nil, err
 	}
 	req := &metapb.CompleteUploadRequest{
-		ReqId: r.ReqID, Time: r.Time, Bucket: r.Bucket, Key: r.Key, UploadId: r.UploadID, Checksums: r.Checksums,
+		ReqId: r.ReqID, Time: r.Time, Bucket: r.Bucket, Key: r.Key, UploadId: r.UploadID, Checksums: r.Checksums, VersionId: r.VersionID,
 	}
 	for _, p := range r.Parts {
 		req.Parts = append(req.Parts, &metapb.CompletedPart{Number: i32(p.Number), Etag: p.ETag})

@@ -176,11 +176,11 @@ func int64s(v []int64) []int64 {
 }
 
 func bucketToWire(b meta.Bucket) *metapb.Bucket {
-	return &metapb.Bucket{Name: b.Name, Owner: b.Owner, Created: b.Created, Region: b.Region, DomainKey: b.DomainKey}
+	return &metapb.Bucket{Name: b.Name, Owner: b.Owner, Created: b.Created, Region: b.Region, DomainKey: b.DomainKey, Versioning: b.Versioning}
 }
 
 func bucketFromWire(b *metapb.Bucket) meta.Bucket {
-	return meta.Bucket{Name: b.GetName(), Owner: b.GetOwner(), Created: b.GetCreated(), Region: b.GetRegion(), DomainKey: nilBytes(b.GetDomainKey())}
+	return meta.Bucket{Name: b.GetName(), Owner: b.GetOwner(), Created: b.GetCreated(), Region: b.GetRegion(), DomainKey: nilBytes(b.GetDomainKey()), Versioning: b.GetVersioning()}
 }
 
 func objectToWire(o *meta.Object) *metapb.Object {
@@ -190,6 +190,7 @@ func objectToWire(o *meta.Object) *metapb.Object {
 		ContentType: o.ContentType, Headers: o.Headers, UserMeta: o.UserMeta, Tags: o.Tags,
 		Checksums: o.Checksums, ChecksumType: o.ChecksumType, PartSizes: o.PartSizes,
 		ChunkAddrs: addrs, ChunkSizes: sizes, Inline: o.Inline,
+		VersionId: o.VersionID, DeleteMarker: o.DeleteMarker, IsLatest: o.IsLatest,
 	}
 }
 
@@ -206,6 +207,7 @@ func objectFromWire(o *metapb.Object) (meta.Object, error) {
 		ContentType: o.GetContentType(), Headers: nilMap(o.GetHeaders()), UserMeta: nilMap(o.GetUserMeta()),
 		Tags: nilMap(o.GetTags()), Checksums: nilMap(o.GetChecksums()), ChecksumType: o.GetChecksumType(),
 		PartSizes: int64s(o.GetPartSizes()), Chunks: refs, Inline: nilBytes(o.GetInline()),
+		VersionID: o.GetVersionId(), DeleteMarker: o.GetDeleteMarker(), IsLatest: o.GetIsLatest(),
 	}, nil
 }
 

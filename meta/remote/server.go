@@ -304,7 +304,7 @@ func (s *Server) ListUploads(ctx context.Context, r *metapb.ListUploadsRequest) 
 func (s *Server) CompleteUpload(ctx context.Context, r *metapb.CompleteUploadRequest) (*metapb.Object, error) {
 	req := &meta.CompleteUploadRequest{
 		ReqID: r.GetReqId(), Time: r.GetTime(), Bucket: r.GetBucket(), Key: r.GetKey(), UploadID: r.GetUploadId(),
-		Checksums: nilMap(r.GetChecksums()),
+		Checksums: nilMap(r.GetChecksums()), VersionID: r.GetVersionId(),
 	}
 	if ps := r.GetParts(); len(ps) > 0 {
 		req.Parts = make([]meta.CompletedPart, len(ps))

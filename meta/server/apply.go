@@ -123,7 +123,14 @@ func (t *txn) exec(c *Command) (any, error) {
 	case OpPutObject:
 		return nil, t.putObject(c.Put)
 	case OpDeleteObject:
-		return nil, t.deleteObject(c.Bucket, c.Key)
+		_, err := t.deleteVersion(c.Bucket, c.Key, "", "", c.ReqID)
+		return nil, err
+	case OpSetBucketVersioning:
+		return nil, t.setVersioning(c.Bucket, c.Name)
+	case OpDeleteObjectVersion:
+		return t.deleteVersion(c.Bucket, c.Key, c.VersionID, c.MarkerVersionID, c.ReqID)
+	case OpPutObjectVersionTags:
+		return nil, t.putVersionTags(c.Bucket, c.Key, c.VersionID, c.Tags)
 	case OpPutObjectTags:
 		return nil, t.putTags(c.Bucket, c.Key, c.Tags)
 	case OpMarkShardsMissing:
@@ -152,6 +159,8 @@ func (t *txn) exec(c *Command) (any, error) {
 		return nil, t.putUser(c.User)
 	case OpDeleteUser:
 		return nil, t.deleteUser(c.Name)
+	case OpPutBucketConfig:
+		return nil, t.putConfig(c.Bucket, c.Name, c.Doc)
 	}
 	return nil, invalid("unknown op %v", c.Op)
 }
@@ -317,7 +326,7 @@ func (t *txn) createBucket(b meta.Bucket) error {
 		return err
 	}
 	b.Created = t.t
-	t.b.Set(bucketKey(b.Name), encodeBucket(&b), nil)
+	t.b.Set(bucketKey(b.Name), encodeBucketRecord(&b), nil)
 	t.st.Buckets++
 	return nil
 }
@@ -335,7 +344,7 @@ func (t *txn) deleteBucket(name string) error {
 	if _, err := t.bucket(name); err != nil {
 		return err
 	}
-	for _, p := range [][]byte{objectPrefix(name), uploadBucketPrefix(name)} {
+	for _, p := range [][]byte{objectPrefix(name), uploadBucketPrefix(name), versionBucketPrefix(name)} {
 		ok, err := t.hasPrefix(p)
 		if err != nil {
 			return err
@@ -343,6 +352,9 @@ func (t *txn) deleteBucket(name string) error {
 		if ok {
 			return fmt.Errorf("%w: %q", meta.ErrBucketNotEmpty, name)
 		}
+	}
+	if err := t.deleteConfigs(name); err != nil {
+		return err
 	}
 	t.b.Delete(bucketKey(name), nil)
 	t.st.Buckets--
@@ -622,7 +634,8 @@ func normShards(s []int) []int {
 
 func (t *txn) putObject(r *meta.PutObjectRequest) error {
 	o := r.Object
-	if _, err := t.bucket(o.Bucket); err != nil {
+	b, err := t.bucket(o.Bucket)
+	if err != nil {
 		return err
 	}
 	if err := validObjectMeta(&o); err != nil {
@@ -655,47 +668,23 @@ func (t *txn) putObject(r *meta.PutObjectRequest) error {
 			return fmt.Errorf("%w: %s/%s: ETag %q", meta.ErrPrecondition, o.Bucket, o.Key, old.ETag)
 		}
 	}
-	var oldChunks []meta.ChunkRef
-	if old != nil {
-		oldChunks = old.Chunks
-	}
-	if err := t.stage(r.NewPacks, r.NewChunks, o.Chunks, oldChunks); err != nil {
+	if o.VersionID, err = newVersionID(b.Versioning, o.VersionID, r.ReqID, t.t); err != nil {
 		return err
+	}
+	if len(o.PartChecksums) > maxPartNumber {
+		return invalid("%d part checksums", len(o.PartChecksums))
+	}
+	for _, m := range o.PartChecksums {
+		if err := validChecksums(m); err != nil {
+			return err
+		}
 	}
 	o.Modified = t.t
-	t.writeObject(&o, old)
-	return nil
-}
-
-// writeObject stores o, replacing old (nil if none), and counts it.
-func (t *txn) writeObject(o, old *meta.Object) {
-	t.b.Set(objectKey(o.Bucket, o.Key), EncodeObject(o), nil)
-	if old == nil {
-		t.st.Objects++
-	} else {
-		t.st.LogicalBytes -= old.Size
-	}
-	t.st.LogicalBytes += o.Size
-}
-
-func (t *txn) deleteObject(bucket, key string) error {
-	if _, err := t.bucket(bucket); err != nil {
+	release, err := t.install(b.Versioning, &o, old)
+	if err != nil {
 		return err
 	}
-	if err := validKey(key); err != nil {
-		return err
-	}
-	old, err := t.object(bucket, key)
-	if err != nil || old == nil {
-		return err
-	}
-	if err := t.stage(nil, nil, nil, old.Chunks); err != nil {
-		return err
-	}
-	t.b.Delete(objectKey(bucket, key), nil)
-	t.st.Objects--
-	t.st.LogicalBytes -= old.Size
-	return nil
+	return t.stage(r.NewPacks, r.NewChunks, o.Chunks, release...)
 }
 
 func (t *txn) putTags(bucket, key string, tags map[string]string) error {
@@ -1070,6 +1059,7 @@ func (t *txn) complete(r *meta.CompleteUploadRequest) (*meta.Object, error) {
 	o := u.Object
 	o.Bucket, o.Key = r.Bucket, r.Key
 	o.PartSizes = make([]int64, len(parts))
+	o.PartChecksums = nil
 	nInline, nChunks := 0, 0
 	for i, p := range parts {
 		if i < len(parts)-1 && p.Size < minPartSize {
@@ -1082,6 +1072,13 @@ func (t *txn) complete(r *meta.CompleteUploadRequest) (*meta.Object, error) {
 		h.Write(sum)
 		o.Size += p.Size
 		o.PartSizes[i] = p.Size
+		if len(p.Checksums) > 0 {
+			// Per-part checksums (GetObjectAttributes, GET ?partNumber).
+			if o.PartChecksums == nil {
+				o.PartChecksums = make([]map[string]string, len(parts))
+			}
+			o.PartChecksums[i] = p.Checksums
+		}
 		if len(p.Inline) > 0 {
 			nInline++
 		}
@@ -1134,15 +1131,31 @@ func (t *txn) complete(r *meta.CompleteUploadRequest) (*meta.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	if old != nil {
-		release = append(release, old.Chunks)
+	b, err := t.bucket(r.Bucket)
+	if err != nil {
+		return nil, err
 	}
-	if err := t.stage(nil, nil, nil, release...); err != nil {
+	if o.VersionID, err = newVersionID(b.Versioning, r.VersionID, r.ReqID, t.t); err != nil {
+		return nil, err
+	}
+	o.PartChecksums = nil
+	for i, p := range parts {
+		if len(p.Checksums) > 0 {
+			if o.PartChecksums == nil {
+				o.PartChecksums = make([]map[string]string, len(parts))
+			}
+			o.PartChecksums[i] = p.Checksums
+		}
+	}
+	rel, err := t.install(b.Versioning, &o, old)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.stage(nil, nil, nil, append(release, rel...)...); err != nil {
 		return nil, err
 	}
 	t.b.Delete(uploadKey(r.Bucket, r.Key, r.UploadID), nil)
 	t.st.Uploads--
-	t.writeObject(&o, old)
 	res := o
 	res.Chunks, res.Inline = nil, nil
 	return &res, nil

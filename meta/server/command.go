@@ -31,12 +31,17 @@ const (
 	OpPutPool
 	OpPutUser
 	OpDeleteUser
+	OpPutBucketConfig
+	OpSetBucketVersioning
+	OpDeleteObjectVersion
+	OpPutObjectVersionTags
 	opMax
 )
 
 var opNames = [...]string{"", "CreateBucket", "DeleteBucket", "PutObject", "DeleteObject", "PutObjectTags",
 	"MarkShardsMissing", "SetPackShards", "CollectGarbage", "ForgetPacks", "CreateUpload", "PutPart",
-	"CompleteUpload", "AbortUpload", "RegisterNode", "Heartbeat", "PutPool", "PutUser", "DeleteUser"}
+	"CompleteUpload", "AbortUpload", "RegisterNode", "Heartbeat", "PutPool", "PutUser", "DeleteUser",
+	"PutBucketConfig", "SetBucketVersioning", "DeleteObjectVersion", "PutObjectVersionTags"}
 
 func (o Op) String() string {
 	if o > 0 && o < opMax {
@@ -47,6 +52,11 @@ func (o Op) String() string {
 
 // commandV1 is the first byte of every encoded command.
 const commandV1 = 1
+
+// commandV2 commands append fields to some v1 layouts: OpPutObject the
+// object's objectExt, OpCompleteUpload the VersionID. EncodeCommand writes
+// v2; DecodeCommand reads both.
+const commandV2 = 2
 
 // Command is one mutating request as it travels through the replicated log.
 // Op selects which fields are used:
@@ -69,6 +79,10 @@ const commandV1 = 1
 //	OpPutPool           Pool
 //	OpPutUser           User
 //	OpDeleteUser        Name
+//	OpPutBucketConfig   Bucket, Name, Doc (empty Doc deletes)
+//	OpSetBucketVersioning  Bucket, Name (the state)
+//	OpDeleteObjectVersion  Bucket, Key, VersionID, MarkerVersionID
+//	OpPutObjectVersionTags Bucket, Key, VersionID, Tags
 //
 // ReqID and Time are common to all. Time is the only clock Apply sees.
 // Request structs pointed to are not modified by encoding; their own ReqID
@@ -93,6 +107,8 @@ type Command struct {
 	Node                        meta.Node
 	Pool                        meta.Pool
 	User                        meta.User
+	Doc                         []byte
+	VersionID, MarkerVersionID  string
 }
 
 // EncodeCommand returns c's binary form: version byte, op byte, ReqID, Time,
@@ -100,7 +116,7 @@ type Command struct {
 // unknown op or a missing request struct.
 func EncodeCommand(c *Command) ([]byte, error) {
 	e := enc{b: make([]byte, 0, commandSizeHint(c))}
-	e.byte1(commandV1)
+	e.byte1(commandV2)
 	e.byte1(byte(c.Op))
 	e.str(c.ReqID)
 	e.varint(c.Time)
@@ -121,6 +137,7 @@ func EncodeCommand(c *Command) ([]byte, error) {
 		e.chunkInfos(r.NewChunks)
 		e.str(r.IfMatch)
 		e.str(r.IfNoneMatch)
+		e.objectExt(&r.Object)
 	case OpDeleteObject:
 		e.str(c.Bucket)
 		e.str(c.Key)
@@ -168,6 +185,7 @@ func EncodeCommand(c *Command) ([]byte, error) {
 			e.str(p.ETag)
 		}
 		e.strMap(r.Checksums)
+		e.str(r.VersionID)
 	case OpAbortUpload:
 		e.str(c.Bucket)
 		e.str(c.Key)
@@ -180,6 +198,23 @@ func EncodeCommand(c *Command) ([]byte, error) {
 		e.user(&c.User)
 	case OpDeleteUser:
 		e.str(c.Name)
+	case OpPutBucketConfig:
+		e.str(c.Bucket)
+		e.str(c.Name)
+		e.bytes(c.Doc)
+	case OpSetBucketVersioning:
+		e.str(c.Bucket)
+		e.str(c.Name)
+	case OpDeleteObjectVersion:
+		e.str(c.Bucket)
+		e.str(c.Key)
+		e.str(c.VersionID)
+		e.str(c.MarkerVersionID)
+	case OpPutObjectVersionTags:
+		e.str(c.Bucket)
+		e.str(c.Key)
+		e.str(c.VersionID)
+		e.strMap(c.Tags)
 	default:
 		return nil, fmt.Errorf("server: encode: %w: unknown op %v", meta.ErrInvalidArgument, c.Op)
 	}
@@ -248,7 +283,8 @@ func (d *dec) chunkInfos() []meta.ChunkInfo {
 // DecodeCommand parses what EncodeCommand wrote. Errors match ErrCorrupt.
 func DecodeCommand(b []byte) (*Command, error) {
 	d := dec{b: b}
-	if v := d.byte1(); d.err == nil && v != commandV1 {
+	ver := d.byte1()
+	if d.err == nil && ver != commandV1 && ver != commandV2 {
 		d.fail("unknown command version")
 	}
 	c := &Command{Op: Op(d.byte1())}
@@ -268,6 +304,9 @@ func DecodeCommand(b []byte) (*Command, error) {
 		r.NewChunks = d.chunkInfos()
 		r.IfMatch = d.str()
 		r.IfNoneMatch = d.str()
+		if ver == commandV2 {
+			d.objectExt(&r.Object)
+		}
 		c.Put = r
 	case OpDeleteObject:
 		c.Bucket = d.str()
@@ -315,6 +354,9 @@ func DecodeCommand(b []byte) (*Command, error) {
 			}
 		}
 		r.Checksums = d.strMap()
+		if ver == commandV2 {
+			r.VersionID = d.str()
+		}
 		c.Complete = r
 	case OpAbortUpload:
 		c.Bucket = d.str()
@@ -328,6 +370,23 @@ func DecodeCommand(b []byte) (*Command, error) {
 		d.user(&c.User)
 	case OpDeleteUser:
 		c.Name = d.str()
+	case OpPutBucketConfig:
+		c.Bucket = d.str()
+		c.Name = d.str()
+		c.Doc = d.bytes()
+	case OpSetBucketVersioning:
+		c.Bucket = d.str()
+		c.Name = d.str()
+	case OpDeleteObjectVersion:
+		c.Bucket = d.str()
+		c.Key = d.str()
+		c.VersionID = d.str()
+		c.MarkerVersionID = d.str()
+	case OpPutObjectVersionTags:
+		c.Bucket = d.str()
+		c.Key = d.str()
+		c.VersionID = d.str()
+		c.Tags = d.strMap()
 	default:
 		d.fail("unknown op")
 	}

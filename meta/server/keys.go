@@ -19,6 +19,7 @@ const (
 	pfxNode      = "n/" // n/<node>                        -> node record
 	pfxPool      = "l/" // l/<pool>                        -> pool record
 	pfxUpload    = "u/" // u/<bucket>/<E(key)><E(id)>[part] -> upload or part record
+	pfxVersion   = "v/" // v/<bucket>/<E(key)><^seq 8><version id> -> object record (non-current or latest delete marker)
 	pfxUserKey   = "i/k/"
 	pfxUserName  = "i/n/"
 	pfxReqID     = "r/k/" // r/k/<reqid>              -> result record

@@ -12,11 +12,48 @@ import (
 
 type metaChunkRef = meta.ChunkRef
 
-const recordV1 = 1
+const (
+	recordV1 = 1
+	// recordV2 object and bucket records append fields to the v1 layout
+	// (objectExt; bucket Versioning). Decoders read both.
+	recordV2 = 2
+)
 
 func checkVersion(d *dec) {
 	if v := d.byte1(); d.err == nil && v != recordV1 {
 		d.fail("unknown record version")
+	}
+}
+
+// checkVersion2 accepts v1 and v2 records and returns which.
+func checkVersion2(d *dec) byte {
+	v := d.byte1()
+	if d.err == nil && v != recordV1 && v != recordV2 {
+		d.fail("unknown record version")
+	}
+	return v
+}
+
+// objectExt encodes the fields v2 added after objectBody: VersionID,
+// DeleteMarker, PartChecksums.
+func (e *enc) objectExt(o *meta.Object) {
+	e.str(o.VersionID)
+	e.bool1(o.DeleteMarker)
+	e.uvarint(uint64(len(o.PartChecksums)))
+	for _, m := range o.PartChecksums {
+		e.strMap(m)
+	}
+}
+
+func (d *dec) objectExt(o *meta.Object) {
+	o.VersionID = d.str()
+	o.DeleteMarker = d.bool1()
+	n := d.count(1)
+	if n > 0 {
+		o.PartChecksums = make([]map[string]string, n)
+		for i := range o.PartChecksums {
+			o.PartChecksums[i] = d.strMap()
+		}
 	}
 }
 
@@ -66,8 +103,9 @@ func (d *dec) objectBody(o *meta.Object, skipManifest bool) {
 // EncodeObject returns the persisted form of o's record (o/<bucket>/<key>).
 func EncodeObject(o *meta.Object) []byte {
 	e := enc{b: make([]byte, 0, 64+len(o.Chunks)*34+len(o.Inline))}
-	e.byte1(recordV1)
+	e.byte1(recordV2)
 	e.objectBody(o)
+	e.objectExt(o)
 	return e.b
 }
 
@@ -78,15 +116,20 @@ func DecodeObject(b []byte) (*meta.Object, error) {
 
 func decodeObject(b []byte, skipManifest bool) (*meta.Object, error) {
 	d := dec{b: b}
-	checkVersion(&d)
+	v := checkVersion2(&d)
 	o := new(meta.Object)
 	d.objectBody(o, skipManifest)
+	if v == recordV2 {
+		d.objectExt(o)
+	}
 	if err := d.done(); err != nil {
 		return nil, err
 	}
 	return o, nil
 }
 
+// encodeBucket returns the v1 layout, which OpCreateBucket commands embed;
+// encodeBucketRecord is the persisted (v2) form.
 func encodeBucket(b *meta.Bucket) []byte {
 	var e enc
 	e.byte1(recordV1)
@@ -95,6 +138,14 @@ func encodeBucket(b *meta.Bucket) []byte {
 	e.varint(b.Created)
 	e.str(b.Region)
 	e.bytes(b.DomainKey)
+	return e.b
+}
+
+func encodeBucketRecord(b *meta.Bucket) []byte {
+	p := encodeBucket(b)
+	p[0] = recordV2
+	e := enc{b: p}
+	e.str(b.Versioning)
 	return e.b
 }
 
@@ -108,9 +159,12 @@ func (d *dec) bucket(b *meta.Bucket) {
 
 func decodeBucket(p []byte) (meta.Bucket, error) {
 	d := dec{b: p}
-	checkVersion(&d)
+	v := checkVersion2(&d)
 	var b meta.Bucket
 	d.bucket(&b)
+	if v == recordV2 {
+		b.Versioning = d.str()
+	}
 	return b, d.done()
 }
 
@@ -395,9 +449,11 @@ func decodeStats(b []byte) (meta.Stats, error) {
 
 // Result values stored in idempotency records r/k/<reqid>.
 const (
-	valNone   = 0
-	valObject = 1
-	valGC     = 2
+	valNone     = 0
+	valObject   = 1
+	valGC       = 2
+	valObjectV2 = 3 // valObject followed by objectExt
+	valDelete   = 4 // *meta.DeleteObjectResult
 )
 
 func encodeResult(index uint64, t int64, v any) []byte {
@@ -407,10 +463,15 @@ func encodeResult(index uint64, t int64, v any) []byte {
 	e.varint(t)
 	switch v := v.(type) {
 	case *meta.Object:
-		e.byte1(valObject)
+		e.byte1(valObjectV2)
 		e.str(v.Bucket)
 		e.str(v.Key)
 		e.objectBody(v)
+		e.objectExt(v)
+	case *meta.DeleteObjectResult:
+		e.byte1(valDelete)
+		e.str(v.VersionID)
+		e.bool1(v.DeleteMarker)
 	case *meta.GCResult:
 		e.byte1(valGC)
 		e.varint(int64(v.CollectedChunks))
@@ -430,14 +491,22 @@ func decodeResult(b []byte) (index uint64, t int64, v any, err error) {
 	checkVersion(&d)
 	index = d.uvarint()
 	t = d.varint()
-	switch d.byte1() {
+	switch kind := d.byte1(); kind {
 	case valNone:
-	case valObject:
+	case valObject, valObjectV2:
 		o := new(meta.Object)
 		o.Bucket = d.str()
 		o.Key = d.str()
 		d.objectBody(o, false)
+		if kind == valObjectV2 {
+			d.objectExt(o)
+		}
 		v = o
+	case valDelete:
+		r := new(meta.DeleteObjectResult)
+		r.VersionID = d.str()
+		r.DeleteMarker = d.bool1()
+		v = r
 	case valGC:
 		r := new(meta.GCResult)
 		r.CollectedChunks = int(d.intn(1 << 31))

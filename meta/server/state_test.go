@@ -99,10 +99,13 @@ func checkInvariants(t *testing.T, s *State) {
 			switch {
 			case bytes.HasPrefix(k, []byte(pfxBucket)):
 				want.Buckets++
-			case bytes.HasPrefix(k, []byte(pfxObject)):
+			case bytes.HasPrefix(k, []byte(pfxObject)), bytes.HasPrefix(k, []byte(pfxVersion)):
 				o, err := DecodeObject(v)
 				if err != nil {
 					return err
+				}
+				if o.DeleteMarker {
+					continue
 				}
 				want.Objects++
 				want.LogicalBytes += o.Size
