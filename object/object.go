@@ -2,6 +2,7 @@ package object
 
 import (
 	"context"
+	"runtime"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -73,6 +74,10 @@ type Options struct {
 	CacheBytes int64
 	// ReadAhead is how many chunks a reader fetches ahead (0 = 8).
 	ReadAhead int
+	// MaxPackBuffers bounds the pack buffers (PackSize each, plus slack)
+	// in use across all uploads (0 = max(16, 4*GOMAXPROCS)); uploads wait
+	// for one when all are busy.
+	MaxPackBuffers int
 	Logger    *slog.Logger
 	// Now is the clock (nil = time.Now); commit times come from it.
 	Now func() time.Time
@@ -126,6 +131,9 @@ func (o *Options) setDefaults() {
 	if o.ReadAhead == 0 {
 		o.ReadAhead = 8
 	}
+	if o.MaxPackBuffers == 0 {
+		o.MaxPackBuffers = max(16, 4*runtime.GOMAXPROCS(0))
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -138,6 +146,11 @@ func (o *Options) setDefaults() {
 type Layer struct {
 	opt   Options
 	codec pack.Codec
+	// packBufs holds open and sealing packs; pendBufs the chunks of an
+	// upload awaiting their index lookup (one per upload, not bounded
+	// beyond the number of uploads).
+	packBufs *bufferPool
+	pendBufs *bufferPool
 	meta  meta.Service
 	cache *chunkCache
 
@@ -172,6 +185,9 @@ func New(opt Options) (*Layer, error) {
 	if opt.CacheBytes > 0 {
 		l.cache = newChunkCache(opt.CacheBytes)
 	}
+	maxChunk := chunkMax(opt.Chunk)
+	l.packBufs = newBufferPool(opt.PackSize+maxChunk+64+packSlack, opt.MaxPackBuffers)
+	l.pendBufs = newBufferPool(pendingBytes+maxChunk, 0)
 	return l, nil
 }
 

@@ -70,6 +70,7 @@ func (l *Layer) PutObject(ctx context.Context, in *s3api.PutInput) (*meta.Object
 	}
 	o := in.Object
 	o.Size, o.Chunks, o.Inline = w.size, w.refs, w.inline
+	o.VersionID, o.DeleteMarker = newVersionID(), false
 	if in.Seal != nil {
 		if err := in.Seal(&o); err != nil {
 			return nil, err
@@ -91,6 +92,7 @@ func (l *Layer) PutObject(ctx context.Context, in *s3api.PutInput) (*meta.Object
 		return nil, err
 	}
 	o.Modified = req.Time
+	o.VersionID = reportedVersion(b, o.VersionID)
 	return &o, nil
 }
 
@@ -104,9 +106,18 @@ func (l *Layer) DeleteObject(ctx context.Context, bucket, key string) error {
 
 // CopyObject commits dst with src's manifest: metadata only.
 func (l *Layer) CopyObject(ctx context.Context, src, dst *meta.Object, ifMatch, ifNoneMatch string) (*meta.Object, error) {
+	b, err := l.bucket(ctx, dst.Bucket)
+	if err != nil {
+		return nil, err
+	}
 	o := *dst
+	o.VersionID, o.DeleteMarker, o.IsLatest = newVersionID(), false, false
 	o.Size, o.ETag, o.Chunks, o.Inline = src.Size, src.ETag, src.Chunks, src.Inline
 	o.Checksums, o.ChecksumType, o.PartSizes = src.Checksums, src.ChecksumType, src.PartSizes
+	if len(dst.Checksums) > 0 {
+		// The caller computed the copy's own (FULL_OBJECT) checksum.
+		o.Checksums, o.ChecksumType = dst.Checksums, dst.ChecksumType
+	}
 	req := &meta.PutObjectRequest{ReqID: reqID(), Time: l.now(), Object: o, IfMatch: ifMatch, IfNoneMatch: ifNoneMatch}
 	if err := l.meta.PutObject(ctx, req); err != nil {
 		if errors.Is(err, meta.ErrMissingChunks) {
@@ -116,6 +127,7 @@ func (l *Layer) CopyObject(ctx context.Context, src, dst *meta.Object, ifMatch, 
 		return nil, err
 	}
 	o.Modified = req.Time
+	o.VersionID = reportedVersion(b, o.VersionID)
 	return &o, nil
 }
 
@@ -210,6 +222,7 @@ func (l *Layer) UploadPartCopy(ctx context.Context, bucket, key, uploadID string
 func (l *Layer) CompleteUpload(ctx context.Context, req *meta.CompleteUploadRequest) (*meta.Object, error) {
 	r := *req
 	r.ReqID, r.Time = reqID(), l.now()
+	r.VersionID = newVersionID()
 	return l.meta.CompleteUpload(ctx, &r)
 }
 

@@ -118,6 +118,10 @@ func (l *Layer) write(ctx context.Context, key []byte, body io.Reader, want, max
 	if werr := w.sealers.Wait(); err == nil {
 		err = werr
 	}
+	if w.frames != nil { // an open pack abandoned by an error
+		l.packBufs.put(w.frames)
+		w.frames = nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +175,12 @@ func (w *writer) run(body io.Reader) error {
 	max := chunkMax(opt)
 	w.maxChunk = max + 64
 	// Chunks are cut straight into the pending buffer: no second copy.
-	w.buf = make([]byte, 0, pendingBytes+max)
+	buf, err := w.l.pendBufs.get(w.ctx)
+	if err != nil {
+		return err
+	}
+	w.buf = buf
+	defer func() { w.l.pendBufs.put(w.buf) }()
 	for {
 		if err := w.ctx.Err(); err != nil {
 			return err
@@ -247,7 +256,11 @@ func (w *writer) addFrame(a chunk.Addr, data []byte) error {
 	if len(w.infos) == 0 {
 		w.packID = pack.NewID()
 		if w.frames == nil {
-			w.frames = make([]byte, 0, w.l.opt.PackSize+w.maxChunk+packSlack)
+			b, err := w.l.packBufs.get(w.ctx)
+			if err != nil {
+				return err
+			}
+			w.frames = b
 		}
 	}
 	off := len(w.frames)
@@ -272,6 +285,8 @@ func (w *writer) seal() error {
 	frames, id := w.frames, w.packID
 	w.frames, w.infos = nil, w.infos[:0]
 	w.sealers.Go(func() error {
+		// The data shards alias frames until every shard write returned.
+		defer w.l.packBufs.put(frames)
 		p, err := w.l.writePack(w.ctx, id, frames)
 		if err != nil {
 			return err
