@@ -44,10 +44,12 @@ type GatewayConfig struct {
 	// HeartbeatTimeout after which a silent node counts as down (15 s).
 	HeartbeatTimeout time.Duration
 	GCGrace, GCEvery time.Duration
-	Logger           *slog.Logger
-	Stdout           io.Writer
-	Getenv           func(string) string
-	Ready            func(addr string)
+	// ChunkCacheBytes bounds the decoded-chunk cache (0 = 256 MiB, < 0 = off).
+	ChunkCacheBytes int64
+	Logger          *slog.Logger
+	Stdout          io.Writer
+	Getenv          func(string) string
+	Ready           func(addr string)
 }
 
 // RunGateway runs a cluster S3 gateway until ctx is done.
@@ -136,6 +138,7 @@ func RunGateway(ctx context.Context, cfg GatewayConfig) error {
 	}}
 	layer, err := object.New(object.Options{
 		Meta: mc, Stores: stores, Placement: topo, Pool: pool.Name, Codec: pool.Codec, Keyring: kr, Logger: log,
+		CacheBytes: cfg.ChunkCacheBytes,
 	})
 	if err != nil {
 		return err
@@ -148,7 +151,7 @@ func RunGateway(ctx context.Context, cfg GatewayConfig) error {
 		listen: cfg.Listen, adminListen: cfg.AdminListen, tlsCert: cfg.TLSCert, tlsKey: cfg.TLSKey,
 		region: cfg.Region, domains: cfg.Domains, log: log, stdout: cfg.Stdout, ready: cfg.Ready,
 		backend: &backend{Layer: layer, root: root}, meta: mc, keyring: kr, root: root,
-		nodes: topo.report, mode: "cluster", pools: mc.ListPools,
+		nodes: topo.report, mode: "cluster", pools: mc.ListPools, readyCheck: topo.ready,
 	})
 }
 
@@ -262,6 +265,16 @@ func (t *topology) Place(ctx context.Context, id pack.ID) (int, int, []string, e
 		return anyMap.Place(ctx, id)
 	}
 	return 0, 0, nil, fmt.Errorf("gateway: no placement for pool %s (no storage nodes registered?): %w", t.pool.Name, store.ErrUnavailable)
+}
+
+// ready reports whether a pack can be placed.
+func (t *topology) ready() error {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.strict == nil && t.any == nil {
+		return fmt.Errorf("no placement for pool %s yet (%d nodes registered)", t.pool.Name, len(t.nodes))
+	}
+	return nil
 }
 
 func (t *topology) addr(node string) (string, bool) {

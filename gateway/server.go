@@ -43,10 +43,12 @@ type ServerConfig struct {
 	TLSCert     string
 	TLSKey      string
 	GCGrace     time.Duration // 0 = 1h
-	GCEvery     time.Duration // 0 = 1m
-	Logger      *slog.Logger
-	Stdout      io.Writer // where the banner goes
-	Getenv      func(string) string
+	// ChunkCacheBytes bounds the decoded-chunk cache (0 = 256 MiB, < 0 = off).
+	ChunkCacheBytes int64
+	GCEvery         time.Duration // 0 = 1m
+	Logger          *slog.Logger
+	Stdout          io.Writer // where the banner goes
+	Getenv          func(string) string
 	// Ready, if set, receives the bound S3 address once serving.
 	Ready func(addr string)
 }
@@ -140,11 +142,12 @@ func RunServer(ctx context.Context, cfg ServerConfig) error {
 	}
 	k, m := placement.Adapt(len(driveIDs))
 	layer, err := object.New(object.Options{
-		Meta:      ms,
-		Stores:    stores,
-		Placement: &driveRing{k: k, m: m, drives: driveIDs},
-		Keyring:   kr,
-		Logger:    log,
+		Meta:       ms,
+		Stores:     stores,
+		Placement:  &driveRing{k: k, m: m, drives: driveIDs},
+		Keyring:    kr,
+		Logger:     log,
+		CacheBytes: cfg.ChunkCacheBytes,
 	})
 	if err != nil {
 		return err
@@ -189,6 +192,9 @@ type serveConfig struct {
 	nodes                                        func(context.Context) ([]NodeReport, error)
 	pools                                        func(context.Context) ([]meta.Pool, error)
 	mode                                         string
+	// readyCheck, if set, must pass for /-/health/ready (cluster: the
+	// placement map has nodes).
+	readyCheck func() error
 }
 
 // serve runs the S3 endpoint (with admin, health and metrics under /-/).
@@ -207,6 +213,12 @@ func serve(ctx context.Context, sc serveConfig) error {
 		if _, err := sc.meta.Stats(ctx); err != nil {
 			http.Error(w, "metadata unavailable: "+err.Error(), http.StatusServiceUnavailable)
 			return
+		}
+		if sc.readyCheck != nil {
+			if err := sc.readyCheck(); err != nil {
+				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
 		}
 		io.WriteString(w, "ready\n")
 	})

@@ -32,6 +32,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", 0, "a node silent this long counts as down (default 15s)")
 	fs.DurationVar(&cfg.GCGrace, "gc-grace", 0, "grace period before unreferenced chunks and orphan shards are deleted (default 1h)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	cacheMiB := fs.Int64("chunk-cache-mib", 256, "decoded-chunk cache size in MiB (0 turns it off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,6 +47,10 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		cfg.Domains = strings.Split(domains, ",")
 	}
 	cfg.Logger, cfg.Stdout, cfg.Getenv = log, stdout, os.Getenv
+	cfg.ChunkCacheBytes = *cacheMiB << 20
+	if *cacheMiB <= 0 {
+		cfg.ChunkCacheBytes = -1
+	}
 	return gateway.RunGateway(ctx, cfg)
 }
 

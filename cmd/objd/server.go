@@ -26,6 +26,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS key file (PEM)")
 	fs.DurationVar(&cfg.GCGrace, "gc-grace", 0, "grace period before unreferenced chunks and orphan shards are deleted (default 1h)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	cacheMiB := fs.Int64("chunk-cache-mib", 256, "decoded-chunk cache size in MiB (0 turns it off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,5 +41,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		cfg.Domains = strings.Split(domains, ",")
 	}
 	cfg.Logger, cfg.Stdout, cfg.Getenv = log, stdout, os.Getenv
+	cfg.ChunkCacheBytes = *cacheMiB << 20
+	if *cacheMiB <= 0 {
+		cfg.ChunkCacheBytes = -1
+	}
 	return gateway.RunServer(ctx, cfg)
 }

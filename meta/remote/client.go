@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 
 	"github.com/tessera-store/tessera/chunk"
 	"github.com/tessera-store/tessera/meta"
@@ -33,6 +34,11 @@ type Options struct {
 	// RetryFor bounds how long a call retries when its ctx has no deadline
 	// (default 30 s).
 	RetryFor time.Duration
+	// AttemptTimeout bounds one attempt against one member (default 5 s):
+	// a member cut off by a partition (packets dropped, no reset) would
+	// otherwise hold the call until its deadline instead of letting it
+	// move on to the new leader. Retries are safe: mutations carry ReqIDs.
+	AttemptTimeout time.Duration
 }
 
 // Validate reports whether the options are usable.
@@ -55,6 +61,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxBackoff == 0 {
 		o.MaxBackoff = 500 * time.Millisecond
+	}
+	if o.AttemptTimeout == 0 {
+		o.AttemptTimeout = 5 * time.Second
 	}
 	if o.RetryFor == 0 {
 		o.RetryFor = 30 * time.Second
@@ -108,6 +117,9 @@ func (c *Client) connLocked(addr string) (metapb.MetaClient, error) {
 	opts := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes), grpc.MaxCallSendMsgSize(MaxMessageBytes)),
+		// Detect a silently dead member (partition) on idle and busy
+		// connections alike; the server's enforcement policy allows it.
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 3 * time.Second, PermitWithoutStream: true}),
 	}, c.opt.DialOptions...)
 	cc, err := grpc.NewClient(addr, opts...)
 	if err != nil {
@@ -191,9 +203,16 @@ func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Contex
 		if err != nil {
 			return err
 		}
-		err = fromStatus(fn(ctx, mc))
+		actx, cancel := context.WithTimeout(ctx, c.opt.AttemptTimeout)
+		err = fromStatus(fn(actx, mc))
+		attemptTimedOut := actx.Err() != nil && ctx.Err() == nil
+		cancel()
 		if err == nil {
 			return nil
+		}
+		if attemptTimedOut {
+			// This member did not answer in time: try the others.
+			err = fmt.Errorf("%w: %s did not answer within %v", meta.ErrUnavailable, addr, c.opt.AttemptTimeout)
 		}
 		var nl *notLeaderError
 		hinted := false

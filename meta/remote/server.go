@@ -2,8 +2,10 @@ package remote
 
 import (
 	"context"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
 
 	"github.com/tessera-store/tessera/meta"
 	"github.com/tessera-store/tessera/meta/metapb"
@@ -44,7 +46,11 @@ type AdminHooks interface {
 // ServerOptions returns the gRPC server options the protocol expects
 // (message size bounds).
 func ServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{grpc.MaxRecvMsgSize(MaxMessageBytes), grpc.MaxSendMsgSize(MaxMessageBytes)}
+	return []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(MaxMessageBytes), grpc.MaxSendMsgSize(MaxMessageBytes),
+		// Clients ping every 10 s (meta/remote Dial); allow it.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+	}
 }
 
 // Server exposes a meta.Service (and, with AdminHooks, the Raft group's
