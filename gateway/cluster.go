@@ -143,7 +143,8 @@ func RunGateway(ctx context.Context, cfg GatewayConfig) error {
 	if err != nil {
 		return err
 	}
-	gc := &collector{meta: mc, nodes: topo.nodeIDs, store: stores.Store, grace: cfg.GCGrace, now: time.Now, log: log}
+	gc := &collector{meta: mc, nodes: topo.nodeIDs, store: stores.Store, grace: cfg.GCGrace, now: time.Now, log: log,
+		repair: &repairer{meta: mc, store: stores.Store, targets: topo.repairTargets, log: log}}
 	go gc.run(ctx, cfg.GCEvery)
 
 	fmt.Fprintf(cfg.Stdout, "Tessera gateway\n  metadata:     %v\n  pool:         %s %d+%d, failure domain %s\n", cfg.Meta, pool.Name, pool.K, pool.M, pool.Domain)

@@ -36,6 +36,8 @@ type collector struct {
 
 	// suspects holds unclaimed shards and when they were first seen.
 	suspects map[store.ShardID]time.Time
+	// repair, if set, rebuilds the damaged packs each walk finds.
+	repair *repairer
 }
 
 func (c *collector) run(ctx context.Context, every time.Duration) {
@@ -53,12 +55,23 @@ func (c *collector) run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// once runs one full pass.
+// once runs one full pass: collect, then repair what the walk found damaged.
 func (c *collector) once(ctx context.Context) error {
 	if err := c.collectChunks(ctx); err != nil {
 		return err
 	}
-	return c.collectOrphans(ctx)
+	damaged, err := c.collectOrphans(ctx)
+	if err != nil {
+		return err
+	}
+	if c.repair != nil && len(damaged) > 0 {
+		n, err := c.repair.repair(ctx, damaged)
+		if n > 0 {
+			c.log.Info("repair rebuilt shards", "op", "repair", "shards", n, "packs", len(damaged))
+		}
+		return err
+	}
+	return nil
 }
 
 func (c *collector) collectChunks(ctx context.Context) error {
@@ -103,11 +116,14 @@ func (c *collector) deletePack(ctx context.Context, p meta.Pack) {
 	}
 }
 
-func (c *collector) collectOrphans(ctx context.Context) error {
+// collectOrphans walks every store, deletes shards no pack claims (after
+// Grace), and returns the packs whose metadata records missing shards.
+func (c *collector) collectOrphans(ctx context.Context) ([]meta.Pack, error) {
 	nodes, err := c.nodes(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	damaged := make(map[pack.ID]meta.Pack)
 	if c.suspects == nil {
 		c.suspects = make(map[store.ShardID]time.Time)
 	}
@@ -135,6 +151,9 @@ func (c *collector) collectOrphans(ctx context.Context) error {
 			for _, p := range packs {
 				if p.ID != (pack.ID{}) {
 					known[p.ID] = true
+					if len(p.Missing) > 0 {
+						damaged[p.ID] = p
+					}
 				}
 			}
 			for _, s := range batch {
@@ -179,5 +198,9 @@ func (c *collector) collectOrphans(ctx context.Context) error {
 			delete(c.suspects, s)
 		}
 	}
-	return nil
+	out := make([]meta.Pack, 0, len(damaged))
+	for _, p := range damaged {
+		out = append(out, p)
+	}
+	return out, nil
 }

@@ -7,19 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"time"
 
 	"github.com/tessera-store/tessera/erasure"
 	"github.com/tessera-store/tessera/meta"
-	"github.com/tessera-store/tessera/pack"
 	"github.com/tessera-store/tessera/placement"
 	"github.com/tessera-store/tessera/store"
 )
-
-// damagedLister is the metadata query repair needs.
-type damagedLister interface {
-	ListDamagedPacks(ctx context.Context, after pack.ID, limit int) ([]meta.Pack, error)
-}
 
 // repairer rebuilds shards recorded missing (failed writes while a node was
 // down, shards the scrubber found corrupt or gone), most-at-risk packs
@@ -27,53 +20,29 @@ type damagedLister interface {
 // to the target node, and only then recorded in the pack's node list: a
 // crash midway leaves an orphan shard for GC, never a pack that claims a
 // shard it does not have.
+//
+// The damaged packs come from the collector's walk of every store (each
+// walked shard's pack metadata is fetched anyway, and it lists missing
+// shards), so repair runs after each GC pass.
 type repairer struct {
 	meta    meta.Service
-	list    damagedLister
 	store   func(node string) (store.Store, error)
 	targets func(p meta.Pack) ([]placement.Target, error)
 	log     *slog.Logger
 }
 
-func (r *repairer) run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := r.once(ctx); err != nil && ctx.Err() == nil {
-				r.log.Warn("repair pass failed", "op", "repair", "err", err)
-			} else if n > 0 {
-				r.log.Info("repair pass", "op", "repair", "shards", n)
-			}
-		}
-	}
-}
-
-// once repairs what it can of every damaged pack and returns the number of
-// shards rebuilt.
-func (r *repairer) once(ctx context.Context) (int, error) {
-	var packs []meta.Pack
-	var after pack.ID
-	for {
-		ps, err := r.list.ListDamagedPacks(ctx, after, 1000)
-		if err != nil {
-			return 0, err
-		}
-		packs = append(packs, ps...)
-		if len(ps) < 1000 {
-			break
-		}
-		after = ps[len(ps)-1].ID
-	}
+// repair rebuilds what it can of packs and returns the number of shards
+// rebuilt.
+func (r *repairer) repair(ctx context.Context, packs []meta.Pack) (int, error) {
 	// Most at risk first: fewest spare shards left.
 	slices.SortStableFunc(packs, func(a, b meta.Pack) int {
 		return (a.M - len(a.Missing)) - (b.M - len(b.Missing))
 	})
 	rebuilt := 0
 	for _, p := range packs {
+		if len(p.Missing) == 0 {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			return rebuilt, err
 		}

@@ -153,12 +153,13 @@ func RunServer(ctx context.Context, cfg ServerConfig) error {
 		return err
 	}
 	gc := &collector{
-		meta:  ms,
-		nodes: func(context.Context) ([]string, error) { return driveIDs, nil },
-		store: stores.Store,
-		grace: cfg.GCGrace,
-		now:   time.Now,
-		log:   log,
+		meta:   ms,
+		nodes:  func(context.Context) ([]string, error) { return driveIDs, nil },
+		store:  stores.Store,
+		grace:  cfg.GCGrace,
+		now:    time.Now,
+		log:    log,
+		repair: &repairer{meta: ms, store: stores.Store, targets: sameNodeTargets, log: log},
 	}
 	go gc.run(ctx, cfg.GCEvery)
 

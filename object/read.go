@@ -204,7 +204,17 @@ func (l *Layer) chunkData(ctx context.Context, key []byte, ref meta.ChunkRef, lo
 	frame := make([]byte, loc.Length)
 	sr := &shardReader{l: l, p: p}
 	if err := code.ReadRange(ctx, sr, p.Length, frame, loc.Offset); err != nil {
-		return nil, fmt.Errorf("object: read chunk %v from pack %v: %w", ref.Addr, p.ID, err)
+		// The cached pack may be stale (repair moved or rebuilt shards):
+		// refetch it once and retry before giving up.
+		l.forgetPack(p.ID)
+		fresh, ferr := l.packInfo(ctx, loc.Pack)
+		if ferr != nil || ctx.Err() != nil {
+			return nil, fmt.Errorf("object: read chunk %v from pack %v: %w", ref.Addr, p.ID, err)
+		}
+		sr = &shardReader{l: l, p: fresh}
+		if err := code.ReadRange(ctx, sr, fresh.Length, frame, loc.Offset); err != nil {
+			return nil, fmt.Errorf("object: read chunk %v from pack %v: %w", ref.Addr, p.ID, err)
+		}
 	}
 	data, err := pack.DecodeFrame(nil, frame, int(loc.Size))
 	if err != nil {
@@ -242,6 +252,12 @@ func (l *Layer) packInfo(ctx context.Context, id pack.ID) (meta.Pack, error) {
 	l.packs[id] = p
 	l.mu.Unlock()
 	return p, nil
+}
+
+func (l *Layer) forgetPack(id pack.ID) {
+	l.mu.Lock()
+	delete(l.packs, id)
+	l.mu.Unlock()
 }
 
 // shardReader reads a pack's shards from the nodes that hold them.

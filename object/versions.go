@@ -57,3 +57,9 @@ func (l *Layer) ListObjectVersions(ctx context.Context, req *meta.ListVersionsRe
 func (l *Layer) PutObjectVersionTags(ctx context.Context, bucket, key, versionID string, tags map[string]string) error {
 	return l.meta.PutObjectVersionTags(ctx, reqID(), l.now(), bucket, key, versionID, tags)
 }
+
+// PutObjectLock changes one version's retention and legal hold (versionID
+// "" names the current version).
+func (l *Layer) PutObjectLock(ctx context.Context, bucket, key, versionID string, u meta.ObjectLockUpdate) error {
+	return l.meta.PutObjectLock(ctx, reqID(), l.now(), bucket, key, versionID, u)
+}
