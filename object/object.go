@@ -75,8 +75,9 @@ type Options struct {
 	// ReadAhead is how many chunks a reader fetches ahead (0 = 8).
 	ReadAhead int
 	// MaxPackBuffers bounds the pack buffers (PackSize each, plus slack)
-	// in use across all uploads (0 = max(16, 4*GOMAXPROCS)); uploads wait
-	// for one when all are busy.
+	// in use across all uploads (0 = max(8, 2*GOMAXPROCS+4)); uploads wait
+	// for one when all are busy. Sixteen 8 MiB packs in flight already
+	// saturate two cores; more only costs memory.
 	MaxPackBuffers int
 	Logger    *slog.Logger
 	// Now is the clock (nil = time.Now); commit times come from it.
@@ -132,7 +133,7 @@ func (o *Options) setDefaults() {
 		o.ReadAhead = 8
 	}
 	if o.MaxPackBuffers == 0 {
-		o.MaxPackBuffers = max(16, 4*runtime.GOMAXPROCS(0))
+		o.MaxPackBuffers = max(8, 2*runtime.GOMAXPROCS(0)+4)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -19,7 +19,7 @@ import (
 
 // pendingBytes bounds the chunk bytes an upload holds while their addresses
 // are looked up: lookups go in batches, never one round trip per chunk.
-const pendingBytes = 4 << 20
+const pendingBytes = 2 << 20
 
 // written is what an upload leaves for its commit.
 type written struct {
