@@ -113,6 +113,12 @@ type Object struct {
 	VersionID    string
 	DeleteMarker bool
 	IsLatest     bool
+	// Object Lock of this version: RetentionMode "GOVERNANCE" or
+	// "COMPLIANCE" (or "") until RetainUntil (unix ns), and LegalHold.
+	// The S3 layer decides (s3api/objectlock); meta stores.
+	RetentionMode string
+	RetainUntil   int64
+	LegalHold     bool
 	// The manifest: Chunks in order, or Inline data for tiny objects (then
 	// Chunks is empty). Listing results leave both empty.
 	Chunks []ChunkRef
@@ -479,4 +485,18 @@ type Versions interface {
 	// PutObjectVersionTags replaces one version's tag set (a delete marker:
 	// ErrInvalidArgument; unknown: ErrNoSuchVersion).
 	PutObjectVersionTags(ctx context.Context, reqID string, t int64, bucket, key, versionID string, tags map[string]string) error
+	// PutObjectLock changes one version's retention and/or legal hold
+	// (versionID "" names the current version; a delete marker:
+	// ErrInvalidArgument; unknown: ErrNoSuchVersion or ErrNoSuchKey).
+	PutObjectLock(ctx context.Context, reqID string, t int64, bucket, key, versionID string, u ObjectLockUpdate) error
+}
+
+// ObjectLockUpdate is what PutObjectLock changes: the retention when
+// SetRetention (an empty mode removes it), the legal hold when SetLegalHold.
+type ObjectLockUpdate struct {
+	SetRetention  bool
+	RetentionMode string
+	RetainUntil   int64
+	SetLegalHold  bool
+	LegalHold     bool
 }

@@ -95,8 +95,22 @@ func (s *Server) createBucket(ctx context.Context, rq *request) error {
 	default:
 		return fmt.Errorf("%w: %q", ErrLocationConstraint, lc)
 	}
+	lock, err := objectLockRequested(rq.r)
+	if err != nil {
+		return err
+	}
 	if err := s.b.CreateBucket(ctx, rq.user.Name, rq.bucket, region); err != nil {
 		return err
+	}
+	if lock {
+		if err := s.enableObjectLock(ctx, rq.bucket); err != nil {
+			// Undo: a bucket asked for with Object Lock must not exist
+			// without it. The bucket is new and empty.
+			if derr := s.b.DeleteBucket(context.WithoutCancel(ctx), rq.bucket); derr != nil {
+				s.log.Error("s3api: undo CreateBucket", "bucket", rq.bucket, "req_id", rq.id, "err", derr)
+			}
+			return err
+		}
 	}
 	rq.w.Header().Set("Location", "/"+rq.bucket)
 	rq.w.WriteHeader(http.StatusOK)
@@ -107,6 +121,8 @@ func (s *Server) deleteBucket(ctx context.Context, rq *request, b meta.Bucket) e
 	if err := s.b.DeleteBucket(ctx, b.Name); err != nil {
 		return err
 	}
+	s.configs.forget(b.Name, configPolicy)
+	s.configs.forget(b.Name, configCORS)
 	rq.w.WriteHeader(http.StatusNoContent)
 	return nil
 }

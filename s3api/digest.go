@@ -62,6 +62,15 @@ func newDigest(body io.Reader, hdr http.Header, size int64, trailer func() (stri
 	if err != nil {
 		return nil, err
 	}
+	if alg == checksum.None {
+		// x-amz-checksum-algorithm without a value (minio-go's automatic
+		// checksum): the server computes and stores that checksum.
+		if name := hdr.Get("x-amz-checksum-algorithm"); name != "" {
+			if alg, err = checksum.Parse(name); err != nil {
+				return nil, withMessage(ErrInvalidRequest, "Checksum algorithm provided is unsupported.")
+			}
+		}
+	}
 	if alg != checksum.None {
 		d.alg, d.ck, d.wantCk, d.viaTrl = alg, alg.New(), value, viaTrailer
 	}

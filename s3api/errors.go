@@ -11,6 +11,9 @@ import (
 	"github.com/tessera-store/tessera/meta"
 	"github.com/tessera-store/tessera/s3api/auth"
 	"github.com/tessera-store/tessera/s3api/checksum"
+	"github.com/tessera-store/tessera/s3api/cors"
+	"github.com/tessera-store/tessera/s3api/objectlock"
+	"github.com/tessera-store/tessera/s3api/policy"
 	"github.com/tessera-store/tessera/s3api/postpolicy"
 	"github.com/tessera-store/tessera/store"
 )
@@ -105,6 +108,20 @@ var s3Codes = []s3Code{
 	{ErrNotImplemented, "NotImplemented", http.StatusNotImplemented, "A header or query you provided implies functionality that is not implemented."},
 	{ErrPrecondition, "PreconditionFailed", http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold"},
 	{ErrCopySource, "InvalidArgument", http.StatusBadRequest, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"},
+	// bucket configuration (bucketconfig.go)
+	{ErrNoSuchBucketPolicy, "NoSuchBucketPolicy", http.StatusNotFound, "The bucket policy does not exist"},
+	{ErrNoSuchCORSConfiguration, "NoSuchCORSConfiguration", http.StatusNotFound, "The CORS configuration does not exist"},
+	{ErrNoSuchTagSet, "NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist"},
+	{ErrObjectLockConfigNotFound, "ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket"},
+	{ErrInvalidBucketState, "InvalidBucketState", http.StatusConflict, "The request is not valid with the current state of the bucket."},
+	{policy.ErrMalformedPolicy, "MalformedPolicy", http.StatusBadRequest, "Policies must be valid JSON and the first byte must be '{'"},
+	{policy.ErrPolicyTooLarge, "PolicyTooLarge", http.StatusBadRequest, "Policy exceeds the maximum allowed document size."},
+	{cors.ErrForbidden, "AccessForbidden", http.StatusForbidden, cors.MsgNotAllowed},
+	{cors.ErrBadRequest, "BadRequest", http.StatusBadRequest, "Insufficient information. Origin request header needed."},
+	{cors.ErrMalformedXML, "MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema."},
+	{cors.ErrInvalidRequest, "InvalidRequest", http.StatusBadRequest, "Invalid Request"},
+	{objectlock.ErrMalformedXML, "MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema."},
+	{objectlock.ErrInvalidArgument, "InvalidArgument", http.StatusBadRequest, "Invalid Argument"},
 	// POST policy uploads
 	{postpolicy.ErrMalformedPOSTRequest, "MalformedPOSTRequest", http.StatusBadRequest, "The body of your POST request is not well-formed multipart/form-data."},
 	{postpolicy.ErrMaxPreDataLengthExceeded, "MaxPostPreDataLengthExceededError", http.StatusBadRequest, "Your POST request fields preceding the upload file were too large."},
@@ -138,6 +155,9 @@ var s3Codes = []s3Code{
 	{meta.ErrInvalidBucketName, "InvalidBucketName", http.StatusBadRequest, "The specified bucket is not valid."},
 	{meta.ErrInvalidKey, "InvalidArgument", http.StatusBadRequest, "The specified object key is not valid."},
 	{meta.ErrNoSuchKey, "NoSuchKey", http.StatusNotFound, "The specified key does not exist."},
+	{meta.ErrNoSuchVersion, "NoSuchVersion", http.StatusNotFound, "The specified version does not exist."},
+	{ErrNoSuchObjectLockConfiguration, "NoSuchObjectLockConfiguration", http.StatusNotFound, "The specified object does not have a ObjectLock configuration"},
+	{objectlock.ErrLocked, "AccessDenied", http.StatusForbidden, "Access Denied because object protected by object lock."},
 	{meta.ErrNoSuchUpload, "NoSuchUpload", http.StatusNotFound, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."},
 	{meta.ErrInvalidPart, "InvalidPart", http.StatusBadRequest, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."},
 	{meta.ErrInvalidPartOrder, "InvalidPartOrder", http.StatusBadRequest, "The list of parts was not in ascending order. Parts must be ordered by part number."},

@@ -441,6 +441,7 @@ func (f *fakeBackend) CompleteUpload(ctx context.Context, req *meta.CompleteUplo
 	}
 	var md5s []byte
 	var sizes []int64
+	var partSums []map[string]string // as meta/server keeps them
 	total := 0
 	for _, cp := range req.Parts {
 		if p, ok := u.parts[cp.Number]; ok {
@@ -466,6 +467,7 @@ func (f *fakeBackend) CompleteUpload(ctx context.Context, req *meta.CompleteUplo
 		md5s = append(md5s, raw...)
 		data = append(data, p.data...)
 		sizes = append(sizes, p.p.Size)
+		partSums = append(partSums, maps.Clone(p.p.Checksums))
 	}
 	sum := md5.Sum(md5s)
 	o := *cloneObject(u.u.Object)
@@ -474,6 +476,12 @@ func (f *fakeBackend) CompleteUpload(ctx context.Context, req *meta.CompleteUplo
 	o.Checksums = maps.Clone(req.Checksums)
 	if len(o.Checksums) == 0 {
 		o.ChecksumType = ""
+	}
+	for _, m := range partSums {
+		if len(m) > 0 {
+			o.PartChecksums = partSums
+			break
+		}
 	}
 	objs[o.Key] = &fakeObject{o: o, data: data}
 	delete(f.uploads, req.UploadID)

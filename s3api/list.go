@@ -3,6 +3,7 @@ package s3api
 import (
 	"context"
 	"encoding/base64"
+	"encoding/xml"
 	"fmt"
 	"net/http"
 	"sort"
@@ -71,7 +72,7 @@ func contents(res *meta.ListResult, enc func(string) string, own *owner) ([]obje
 	for _, o := range res.Objects {
 		oi := objectInfo{
 			Key: enc(o.Key), LastModified: xmlTime(o.Modified), ETag: quoteETag(o.ETag),
-			Size: o.Size, StorageClass: "STANDARD", Owner: own,
+			Size: o.Size, StorageClass: "STANDARD", Owner: own, VersionID: o.VersionID,
 		}
 		if sc := o.Headers[storageClassHeader]; sc != "" {
 			oi.StorageClass = sc
@@ -152,6 +153,11 @@ func (s *Server) listObjectsV2(ctx context.Context, rq *request, b meta.Bucket) 
 		IsTruncated: res.IsTruncated, ContinuationToken: token, StartAfter: enc(startAfter), EncodingType: et,
 	}
 	out.Contents, out.CommonPrefixes = contents(res, enc, own)
+	if rq.query("metadata") == "true" {
+		for i := range out.Contents {
+			out.Contents[i].UserMetadata = newListMetadata(&res.Objects[i])
+		}
+	}
 	out.KeyCount = len(out.Contents) + len(out.CommonPrefixes)
 	if res.IsTruncated {
 		out.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(res.NextMarker))
@@ -197,4 +203,74 @@ func (s *Server) listUploads(ctx context.Context, rq *request, b meta.Bucket) er
 		out.CommonPrefixes = append(out.CommonPrefixes, commonPrefix{Prefix: enc(p)})
 	}
 	return s.writeXML(rq, http.StatusOK, out)
+}
+
+// listMetadata is MinIO's ListObjectsV2 extension metadata=true: each
+// <Contents> carries <UserMetadata> with one element per stored header, named
+// by the header (X-Amz-Meta-Name for user metadata, Content-Type, ...), the
+// form minio-go's StringMap decodes. Names that are not valid XML names are
+// left out rather than producing a malformed document.
+type listMetadata struct {
+	names, values []string
+}
+
+// newListMetadata collects o's content type, stored headers and user
+// metadata in name order; nil when there is nothing to show.
+func newListMetadata(o *meta.Object) *listMetadata {
+	m := make(map[string]string, len(o.UserMeta)+len(o.Headers)+1)
+	if o.ContentType != "" {
+		m["content-type"] = o.ContentType
+	}
+	for k, v := range o.Headers {
+		if k != storageClassHeader {
+			m[k] = v
+		}
+	}
+	for k, v := range o.UserMeta {
+		m[http.CanonicalHeaderKey("x-amz-meta-"+k)] = v
+	}
+	lm := &listMetadata{}
+	for k := range m {
+		if xmlName(k) {
+			lm.names = append(lm.names, k)
+		}
+	}
+	if len(lm.names) == 0 {
+		return nil
+	}
+	sort.Strings(lm.names)
+	for _, k := range lm.names {
+		lm.values = append(lm.values, m[k])
+	}
+	return lm
+}
+
+func (lm *listMetadata) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	if err := e.EncodeToken(start); err != nil {
+		return err
+	}
+	for i, k := range lm.names {
+		if err := e.EncodeElement(lm.values[i], xml.StartElement{Name: xml.Name{Local: k}}); err != nil {
+			return err
+		}
+	}
+	return e.EncodeToken(start.End())
+}
+
+// xmlName reports whether s is a valid XML element name made of ASCII
+// letters, digits, '-', '_' and '.', starting with a letter or '_'.
+func xmlName(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case i > 0 && (c >= '0' && c <= '9' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return !strings.HasPrefix(strings.ToLower(s), "xml")
 }

@@ -257,6 +257,7 @@ func (s *Server) completeUpload(ctx context.Context, rq *request, b meta.Bucket)
 	if err != nil {
 		return err
 	}
+	setVersionHeader(rq.w.Header(), b, o)
 	scheme := "http"
 	if rq.r.TLS != nil {
 		scheme = "https"

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tessera-store/tessera/meta"
+	"github.com/tessera-store/tessera/s3api/objectlock"
 )
 
 // storedHeaders are the standard headers kept with an object and returned on
@@ -225,7 +226,7 @@ func setObjectHeaders(h http.Header, o *meta.Object) {
 
 // getObject serves GetObject and HeadObject.
 func (s *Server) getObject(ctx context.Context, rq *request, b meta.Bucket) error {
-	o, err := s.b.HeadObject(ctx, b.Name, rq.key)
+	o, err := s.objectForRead(ctx, rq, b)
 	if err != nil {
 		return err
 	}
@@ -364,6 +365,9 @@ func (s *Server) putObject(ctx context.Context, rq *request, b meta.Bucket) erro
 		},
 		IfMatch: trimETag(rq.r.Header.Get("If-Match")),
 	}
+	if err := s.applyObjectLock(ctx, rq, b, &in.Object); err != nil {
+		return err
+	}
 	if in.IfNoneMatch, err = s.checkWriteTarget(ctx, rq, b); err != nil {
 		return err
 	}
@@ -373,6 +377,7 @@ func (s *Server) putObject(ctx context.Context, rq *request, b meta.Bucket) erro
 	}
 	h := rq.w.Header()
 	h.Set("ETag", quoteETag(o.ETag))
+	setVersionHeader(h, b, o)
 	setChecksumHeaders(h, o.Checksums, o.ChecksumType)
 	rq.w.WriteHeader(http.StatusOK)
 	return nil
@@ -455,25 +460,27 @@ func (s *Server) deleteObjects(ctx context.Context, rq *request, b meta.Bucket) 
 		if err == nil && obj.Key == "" {
 			err = meta.ErrInvalidKey
 		}
-		if err == nil && obj.VersionID != "" && obj.VersionID != "null" {
-			err = ErrNoSuchVersion
-		}
+		var dr *meta.DeleteObjectResult
 		if err == nil {
-			err = s.b.DeleteObject(ctx, b.Name, obj.Key)
-			if errors.Is(err, meta.ErrNoSuchKey) {
-				err = nil
-			}
+			dr, err = s.deleteOne(ctx, b, obj.Key, obj.VersionID, objectlock.BypassGovernance(rq.r.Header))
 		}
 		if err != nil {
 			c := lookupError(err)
 			if c.status == http.StatusInternalServerError {
 				s.log.Error("s3api: delete failed", "op", rq.op, "bucket", b.Name, "key", obj.Key, "req_id", rq.id, "err", err)
 			}
-			res.Errors = append(res.Errors, deleteError{Key: obj.Key, Code: c.code, Message: c.msg})
+			res.Errors = append(res.Errors, deleteError{Key: obj.Key, VersionID: obj.VersionID, Code: c.code, Message: c.msg})
 			continue
 		}
 		if !req.Quiet {
-			res.Deleted = append(res.Deleted, deletedObject{Key: obj.Key, VersionID: obj.VersionID})
+			d := deletedObject{Key: obj.Key, VersionID: obj.VersionID}
+			if dr.DeleteMarker {
+				d.DeleteMarker = true
+				if obj.VersionID == "" {
+					d.DeleteMarkerVersionID = apiVersionID(dr.VersionID)
+				}
+			}
+			res.Deleted = append(res.Deleted, d)
 		}
 	}
 	return s.writeXML(rq, http.StatusOK, res)
@@ -509,16 +516,22 @@ func parseCopySource(v string) (bucket, key string, err error) {
 
 // copySource resolves and authorizes x-amz-copy-source.
 func (s *Server) copySource(ctx context.Context, rq *request) (*meta.Object, error) {
-	sb, sk, err := parseCopySource(rq.r.Header.Get("x-amz-copy-source"))
+	sb, sk, vid, err := parseCopySourceVersion(rq.r.Header.Get("x-amz-copy-source"))
 	if err != nil {
 		return nil, err
 	}
 	if _, err := s.authorizeBucket(ctx, rq, sb); err != nil {
 		return nil, err
 	}
-	src, err := s.b.HeadObject(ctx, sb, sk)
+	src, err := s.versionFor(ctx, sb, sk, vid)
 	if err != nil {
 		return nil, err
+	}
+	if src.DeleteMarker {
+		return nil, withMessage(ErrInvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.")
+	}
+	if vid != "" || src.VersionID != "" {
+		rq.w.Header().Set("x-amz-copy-source-version-id", apiVersionID(src.VersionID))
 	}
 	if err := checkCopyConditions(rq.r.Header, src); err != nil {
 		return nil, err
@@ -585,14 +598,21 @@ func (s *Server) copyObject(ctx context.Context, rq *request, b meta.Bucket) err
 	if tagDir == "REPLACE" {
 		dst.Tags = hdr.Tags
 	}
+	if err := s.applyObjectLock(ctx, rq, b, &dst); err != nil {
+		return err
+	}
 	ifNoneMatch, err := s.checkWriteTarget(ctx, rq, b)
 	if err != nil {
+		return err
+	}
+	if dst.Checksums, dst.ChecksumType, err = s.copyChecksums(ctx, rq.r.Header, src); err != nil {
 		return err
 	}
 	o, err := s.b.CopyObject(ctx, src, &dst, trimETag(rq.r.Header.Get("If-Match")), ifNoneMatch)
 	if err != nil {
 		return err
 	}
+	setVersionHeader(rq.w.Header(), b, o)
 	res := copyObjectResult{NS: s3NS, LastModified: xmlTime(o.Modified), ETag: quoteETag(o.ETag)}
 	res.checksumFields = checksumXML(o.Checksums)
 	if len(o.Checksums) > 0 {
@@ -602,7 +622,7 @@ func (s *Server) copyObject(ctx context.Context, rq *request, b meta.Bucket) err
 }
 
 func (s *Server) getObjectTagging(ctx context.Context, rq *request, b meta.Bucket) error {
-	o, err := s.b.HeadObject(ctx, b.Name, rq.key)
+	o, err := s.objectForRead(ctx, rq, b)
 	if err != nil {
 		return err
 	}
@@ -626,7 +646,7 @@ func (s *Server) putObjectTagging(ctx context.Context, rq *request, b meta.Bucke
 	if err != nil {
 		return err
 	}
-	if err := s.b.PutObjectTags(ctx, b.Name, rq.key, tags); err != nil {
+	if err := s.putTags(ctx, rq, b, tags); err != nil {
 		return err
 	}
 	rq.w.WriteHeader(http.StatusOK)
@@ -634,7 +654,7 @@ func (s *Server) putObjectTagging(ctx context.Context, rq *request, b meta.Bucke
 }
 
 func (s *Server) deleteObjectTagging(ctx context.Context, rq *request, b meta.Bucket) error {
-	if err := s.b.PutObjectTags(ctx, b.Name, rq.key, nil); err != nil {
+	if err := s.putTags(ctx, rq, b, nil); err != nil {
 		return err
 	}
 	rq.w.WriteHeader(http.StatusNoContent)

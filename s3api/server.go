@@ -106,8 +106,9 @@ type Server struct {
 	// reqSeq numbers requests; reqBase makes IDs unique across restarts.
 	reqSeq  atomic.Uint64
 	reqBase uint64
-	// policies caches parsed bucket policies (bucketconfig.go).
-	policies policyCache
+	// configs caches parsed bucket policies and CORS configurations
+	// (bucketconfig.go).
+	configs configCache
 }
 
 // New returns a Server for b. Invalid options are a programmer error (call
@@ -260,10 +261,10 @@ func (s *Server) serve(ctx context.Context, rq *request) error {
 	if rq.q, err = parseQuery(r.URL.RawQuery); err != nil {
 		return err
 	}
-	s.corsActual(ctx, rq)
 	if r.Method == http.MethodOptions {
 		return s.preflight(ctx, rq)
 	}
+	s.corsActual(ctx, rq)
 	if isPostObject(r, rq.key) {
 		rq.op = "PostObject"
 		return s.postObject(ctx, rq)
@@ -445,6 +446,9 @@ func (s *Server) routeBucket(rq *request, m string) (string, handler) {
 	if op, h, ok := s.routeConfig(rq, m); ok {
 		return op, h
 	}
+	if op, h, ok := s.routeVersions(rq, m); ok {
+		return op, h
+	}
 	switch m {
 	case http.MethodGet:
 		switch {
@@ -492,6 +496,9 @@ func (s *Server) routeBucket(rq *request, m string) (string, handler) {
 }
 
 func (s *Server) routeObject(rq *request, m string) (string, handler) {
+	if op, h, ok := s.routeVersions(rq, m); ok {
+		return op, h
+	}
 	switch m {
 	case http.MethodGet:
 		switch {
@@ -550,8 +557,10 @@ func (s *Server) routeObject(rq *request, m string) (string, handler) {
 	return "Unknown", nil
 }
 
-// bucketOp wraps a handler that needs the bucket, checked for ownership:
-// only its owner (or a root user) may touch a bucket.
+// bucketOp wraps a handler that needs the bucket, authorized by
+// authorizeBucket: its owner or a root user, or anyone (anonymous
+// included) the bucket policy allows; an explicit Deny refuses all but
+// root users (bucketconfig.go).
 func (s *Server) bucketOp(h func(ctx context.Context, rq *request, b meta.Bucket) error) handler {
 	return func(ctx context.Context, rq *request) error {
 		b, err := s.authorizeBucket(ctx, rq, rq.bucket)
@@ -566,7 +575,7 @@ func (s *Server) authorizeBucket(ctx context.Context, rq *request, name string) 
 	b, err := s.b.GetBucket(ctx, name)
 	if err != nil {
 		if rq.anonymous() && errors.Is(err, meta.ErrNoSuchBucket) {
-			return b, fmt.Errorf("%w: %w", ErrAccessDenied, err)
+			return b, fmt.Errorf("%w: %v", ErrAccessDenied, err)
 		}
 		return b, err
 	}

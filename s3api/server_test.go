@@ -64,7 +64,7 @@ func TestHTTPErrors(t *testing.T) {
 		{"too many tags", "PUT", "/errs/obj?tagging", []byte(tagsXML(11)), nil, 400, "InvalidTag"},
 		{"malformed bucket config", "PUT", "/newbucket", []byte("<CreateBucketConfiguration>"), nil, 400, "MalformedXML"},
 		{"bad location", "PUT", "/newbucket", []byte("<CreateBucketConfiguration><LocationConstraint>Mars/1</LocationConstraint></CreateBucketConfiguration>"), nil, 400, "IllegalLocationConstraintException"},
-		{"bucket policy put", "PUT", "/errs?policy", []byte("{}"), nil, 501, "NotImplemented"},
+		{"bucket policy put", "PUT", "/errs?policy", []byte("{}"), nil, 400, "MalformedPolicy"},
 		{"bucket policy get", "GET", "/errs?policy", nil, nil, 404, "NoSuchBucketPolicy"},
 		{"lifecycle get", "GET", "/errs?lifecycle", nil, nil, 404, "NoSuchLifecycleConfiguration"},
 		{"versioning put", "PUT", "/errs?versioning", []byte("<VersioningConfiguration/>"), nil, 501, "NotImplemented"},

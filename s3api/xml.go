@@ -169,6 +169,11 @@ type objectInfo struct {
 	Size              int64    `xml:"Size"`
 	StorageClass      string   `xml:"StorageClass"`
 	Owner             *owner   `xml:"Owner,omitempty"`
+	// VersionID of the current version (a MinIO extension of ListObjects
+	// that its client's RemoveObjects relies on); empty for null versions.
+	VersionID string `xml:"VersionId,omitempty"`
+	// UserMetadata answers MinIO's ListObjectsV2 metadata=true (see list.go).
+	UserMetadata *listMetadata `xml:"UserMetadata,omitempty"`
 }
 
 type commonPrefix struct {
@@ -315,14 +320,17 @@ func parseDelete(data []byte) (*deleteRequest, error) {
 }
 
 type deletedObject struct {
-	Key       string `xml:"Key"`
-	VersionID string `xml:"VersionId,omitempty"`
+	Key                   string `xml:"Key"`
+	VersionID             string `xml:"VersionId,omitempty"`
+	DeleteMarker          bool   `xml:"DeleteMarker,omitempty"`
+	DeleteMarkerVersionID string `xml:"DeleteMarkerVersionId,omitempty"`
 }
 
 type deleteError struct {
-	Key     string `xml:"Key"`
-	Code    string `xml:"Code"`
-	Message string `xml:"Message"`
+	Key       string `xml:"Key"`
+	VersionID string `xml:"VersionId,omitempty"`
+	Code      string `xml:"Code"`
+	Message   string `xml:"Message"`
 }
 
 type deleteResult struct {

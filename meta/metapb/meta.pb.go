@@ -130,10 +130,15 @@ type Object struct {
 	ChunkAddrs   []byte                 `protobuf:"bytes,13,opt,name=chunk_addrs,json=chunkAddrs,proto3" json:"chunk_addrs,omitempty"`         // 32 bytes per chunk
 	ChunkSizes   []uint32               `protobuf:"varint,14,rep,packed,name=chunk_sizes,json=chunkSizes,proto3" json:"chunk_sizes,omitempty"` // one per chunk
 	Inline       []byte                 `protobuf:"bytes,15,opt,name=inline,proto3" json:"inline,omitempty"`
+	// Per-part checksums of a multipart object, in part order (fields 16-19: checksums).
+	PartChecksums []*StringMap `protobuf:"bytes,16,rep,name=part_checksums,json=partChecksums,proto3" json:"part_checksums,omitempty"`
 	// Versioning (fields 20+).
 	VersionId     string `protobuf:"bytes,20,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
 	DeleteMarker  bool   `protobuf:"varint,21,opt,name=delete_marker,json=deleteMarker,proto3" json:"delete_marker,omitempty"`
 	IsLatest      bool   `protobuf:"varint,22,opt,name=is_latest,json=isLatest,proto3" json:"is_latest,omitempty"`
+	RetentionMode string `protobuf:"bytes,23,opt,name=retention_mode,json=retentionMode,proto3" json:"retention_mode,omitempty"`
+	RetainUntil   int64  `protobuf:"varint,24,opt,name=retain_until,json=retainUntil,proto3" json:"retain_until,omitempty"`
+	LegalHold     bool   `protobuf:"varint,25,opt,name=legal_hold,json=legalHold,proto3" json:"legal_hold,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -273,6 +278,13 @@ func (x *Object) GetInline() []byte {
 	return nil
 }
 
+func (x *Object) GetPartChecksums() []*StringMap {
+	if x != nil {
+		return x.PartChecksums
+	}
+	return nil
+}
+
 func (x *Object) GetVersionId() string {
 	if x != nil {
 		return x.VersionId
@@ -290,6 +302,27 @@ func (x *Object) GetDeleteMarker() bool {
 func (x *Object) GetIsLatest() bool {
 	if x != nil {
 		return x.IsLatest
+	}
+	return false
+}
+
+func (x *Object) GetRetentionMode() string {
+	if x != nil {
+		return x.RetentionMode
+	}
+	return ""
+}
+
+func (x *Object) GetRetainUntil() int64 {
+	if x != nil {
+		return x.RetainUntil
+	}
+	return 0
+}
+
+func (x *Object) GetLegalHold() bool {
+	if x != nil {
+		return x.LegalHold
 	}
 	return false
 }
@@ -4420,6 +4453,167 @@ func (x *PutObjectVersionTagsRequest) GetTags() map[string]string {
 	return nil
 }
 
+type PutObjectLockRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ReqId         string                 `protobuf:"bytes,1,opt,name=req_id,json=reqId,proto3" json:"req_id,omitempty"`
+	Time          int64                  `protobuf:"varint,2,opt,name=time,proto3" json:"time,omitempty"`
+	Bucket        string                 `protobuf:"bytes,3,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Key           string                 `protobuf:"bytes,4,opt,name=key,proto3" json:"key,omitempty"`
+	VersionId     string                 `protobuf:"bytes,5,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
+	SetRetention  bool                   `protobuf:"varint,6,opt,name=set_retention,json=setRetention,proto3" json:"set_retention,omitempty"`
+	RetentionMode string                 `protobuf:"bytes,7,opt,name=retention_mode,json=retentionMode,proto3" json:"retention_mode,omitempty"`
+	RetainUntil   int64                  `protobuf:"varint,8,opt,name=retain_until,json=retainUntil,proto3" json:"retain_until,omitempty"`
+	SetLegalHold  bool                   `protobuf:"varint,9,opt,name=set_legal_hold,json=setLegalHold,proto3" json:"set_legal_hold,omitempty"`
+	LegalHold     bool                   `protobuf:"varint,10,opt,name=legal_hold,json=legalHold,proto3" json:"legal_hold,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutObjectLockRequest) Reset() {
+	*x = PutObjectLockRequest{}
+	mi := &file_meta_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutObjectLockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutObjectLockRequest) ProtoMessage() {}
+
+func (x *PutObjectLockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meta_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutObjectLockRequest.ProtoReflect.Descriptor instead.
+func (*PutObjectLockRequest) Descriptor() ([]byte, []int) {
+	return file_meta_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *PutObjectLockRequest) GetReqId() string {
+	if x != nil {
+		return x.ReqId
+	}
+	return ""
+}
+
+func (x *PutObjectLockRequest) GetTime() int64 {
+	if x != nil {
+		return x.Time
+	}
+	return 0
+}
+
+func (x *PutObjectLockRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *PutObjectLockRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *PutObjectLockRequest) GetVersionId() string {
+	if x != nil {
+		return x.VersionId
+	}
+	return ""
+}
+
+func (x *PutObjectLockRequest) GetSetRetention() bool {
+	if x != nil {
+		return x.SetRetention
+	}
+	return false
+}
+
+func (x *PutObjectLockRequest) GetRetentionMode() string {
+	if x != nil {
+		return x.RetentionMode
+	}
+	return ""
+}
+
+func (x *PutObjectLockRequest) GetRetainUntil() int64 {
+	if x != nil {
+		return x.RetainUntil
+	}
+	return 0
+}
+
+func (x *PutObjectLockRequest) GetSetLegalHold() bool {
+	if x != nil {
+		return x.SetLegalHold
+	}
+	return false
+}
+
+func (x *PutObjectLockRequest) GetLegalHold() bool {
+	if x != nil {
+		return x.LegalHold
+	}
+	return false
+}
+
+// StringMap is one map in a repeated field (Object.part_checksums).
+type StringMap struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       map[string]string      `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StringMap) Reset() {
+	*x = StringMap{}
+	mi := &file_meta_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StringMap) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StringMap) ProtoMessage() {}
+
+func (x *StringMap) ProtoReflect() protoreflect.Message {
+	mi := &file_meta_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StringMap.ProtoReflect.Descriptor instead.
+func (*StringMap) Descriptor() ([]byte, []int) {
+	return file_meta_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *StringMap) GetEntries() map[string]string {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
 var File_meta_proto protoreflect.FileDescriptor
 
 const file_meta_proto_rawDesc = "" +
@@ -4435,7 +4629,7 @@ const file_meta_proto_rawDesc = "" +
 	"domain_key\x18\x05 \x01(\fR\tdomainKey\x12\x1e\n" +
 	"\n" +
 	"versioning\x18\x14 \x01(\tR\n" +
-	"versioning\"\x89\a\n" +
+	"versioning\"\xb5\b\n" +
 	"\x06Object\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x12\n" +
@@ -4455,11 +4649,16 @@ const file_meta_proto_rawDesc = "" +
 	"chunkAddrs\x12\x1f\n" +
 	"\vchunk_sizes\x18\x0e \x03(\rR\n" +
 	"chunkSizes\x12\x16\n" +
-	"\x06inline\x18\x0f \x01(\fR\x06inline\x12\x1d\n" +
+	"\x06inline\x18\x0f \x01(\fR\x06inline\x12A\n" +
+	"\x0epart_checksums\x18\x10 \x03(\v2\x1a.tessera.meta.v1.StringMapR\rpartChecksums\x12\x1d\n" +
 	"\n" +
 	"version_id\x18\x14 \x01(\tR\tversionId\x12#\n" +
 	"\rdelete_marker\x18\x15 \x01(\bR\fdeleteMarker\x12\x1b\n" +
-	"\tis_latest\x18\x16 \x01(\bR\bisLatest\x1a:\n" +
+	"\tis_latest\x18\x16 \x01(\bR\bisLatest\x12%\n" +
+	"\x0eretention_mode\x18\x17 \x01(\tR\rretentionMode\x12!\n" +
+	"\fretain_until\x18\x18 \x01(\x03R\vretainUntil\x12\x1d\n" +
+	"\n" +
+	"legal_hold\x18\x19 \x01(\bR\tlegalHold\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a;\n" +
@@ -4810,7 +5009,26 @@ const file_meta_proto_rawDesc = "" +
 	"\x04tags\x18\x06 \x03(\v26.tessera.meta.v1.PutObjectVersionTagsRequest.TagsEntryR\x04tags\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xdc\x1a\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbe\x02\n" +
+	"\x14PutObjectLockRequest\x12\x15\n" +
+	"\x06req_id\x18\x01 \x01(\tR\x05reqId\x12\x12\n" +
+	"\x04time\x18\x02 \x01(\x03R\x04time\x12\x16\n" +
+	"\x06bucket\x18\x03 \x01(\tR\x06bucket\x12\x10\n" +
+	"\x03key\x18\x04 \x01(\tR\x03key\x12\x1d\n" +
+	"\n" +
+	"version_id\x18\x05 \x01(\tR\tversionId\x12#\n" +
+	"\rset_retention\x18\x06 \x01(\bR\fsetRetention\x12%\n" +
+	"\x0eretention_mode\x18\a \x01(\tR\rretentionMode\x12!\n" +
+	"\fretain_until\x18\b \x01(\x03R\vretainUntil\x12$\n" +
+	"\x0eset_legal_hold\x18\t \x01(\bR\fsetLegalHold\x12\x1d\n" +
+	"\n" +
+	"legal_hold\x18\n" +
+	" \x01(\bR\tlegalHold\"\x8a\x01\n" +
+	"\tStringMap\x12A\n" +
+	"\aentries\x18\x01 \x03(\v2'.tessera.meta.v1.StringMap.EntriesEntryR\aentries\x1a:\n" +
+	"\fEntriesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xac\x1b\n" +
 	"\x04Meta\x12L\n" +
 	"\fCreateBucket\x12$.tessera.meta.v1.CreateBucketRequest\x1a\x16.tessera.meta.v1.Empty\x12L\n" +
 	"\fDeleteBucket\x12$.tessera.meta.v1.DeleteBucketRequest\x1a\x16.tessera.meta.v1.Empty\x12G\n" +
@@ -4855,7 +5073,8 @@ const file_meta_proto_rawDesc = "" +
 	"\x10GetObjectVersion\x12(.tessera.meta.v1.GetObjectVersionRequest\x1a\x17.tessera.meta.v1.Object\x12b\n" +
 	"\x13DeleteObjectVersion\x12$.tessera.meta.v1.DeleteObjectRequest\x1a%.tessera.meta.v1.DeleteObjectResponse\x12m\n" +
 	"\x12ListObjectVersions\x12*.tessera.meta.v1.ListObjectVersionsRequest\x1a+.tessera.meta.v1.ListObjectVersionsResponse\x12\\\n" +
-	"\x14PutObjectVersionTags\x12,.tessera.meta.v1.PutObjectVersionTagsRequest\x1a\x16.tessera.meta.v1.EmptyB.Z,github.com/tessera-store/tessera/meta/metapbb\x06proto3"
+	"\x14PutObjectVersionTags\x12,.tessera.meta.v1.PutObjectVersionTagsRequest\x1a\x16.tessera.meta.v1.Empty\x12N\n" +
+	"\rPutObjectLock\x12%.tessera.meta.v1.PutObjectLockRequest\x1a\x16.tessera.meta.v1.EmptyB.Z,github.com/tessera-store/tessera/meta/metapbb\x06proto3"
 
 var (
 	file_meta_proto_rawDescOnce sync.Once
@@ -4869,7 +5088,7 @@ func file_meta_proto_rawDescGZIP() []byte {
 	return file_meta_proto_rawDescData
 }
 
-var file_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
+var file_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 74)
 var file_meta_proto_goTypes = []any{
 	(*Bucket)(nil),                      // 0: tessera.meta.v1.Bucket
 	(*Object)(nil),                      // 1: tessera.meta.v1.Object
@@ -4934,141 +5153,148 @@ var file_meta_proto_goTypes = []any{
 	(*ListObjectVersionsRequest)(nil),   // 60: tessera.meta.v1.ListObjectVersionsRequest
 	(*ListObjectVersionsResponse)(nil),  // 61: tessera.meta.v1.ListObjectVersionsResponse
 	(*PutObjectVersionTagsRequest)(nil), // 62: tessera.meta.v1.PutObjectVersionTagsRequest
-	nil,                                 // 63: tessera.meta.v1.Object.HeadersEntry
-	nil,                                 // 64: tessera.meta.v1.Object.UserMetaEntry
-	nil,                                 // 65: tessera.meta.v1.Object.TagsEntry
-	nil,                                 // 66: tessera.meta.v1.Object.ChecksumsEntry
-	nil,                                 // 67: tessera.meta.v1.Part.ChecksumsEntry
-	nil,                                 // 68: tessera.meta.v1.PutObjectTagsRequest.TagsEntry
-	nil,                                 // 69: tessera.meta.v1.CompleteUploadRequest.ChecksumsEntry
-	nil,                                 // 70: tessera.meta.v1.PutObjectVersionTagsRequest.TagsEntry
+	(*PutObjectLockRequest)(nil),        // 63: tessera.meta.v1.PutObjectLockRequest
+	(*StringMap)(nil),                   // 64: tessera.meta.v1.StringMap
+	nil,                                 // 65: tessera.meta.v1.Object.HeadersEntry
+	nil,                                 // 66: tessera.meta.v1.Object.UserMetaEntry
+	nil,                                 // 67: tessera.meta.v1.Object.TagsEntry
+	nil,                                 // 68: tessera.meta.v1.Object.ChecksumsEntry
+	nil,                                 // 69: tessera.meta.v1.Part.ChecksumsEntry
+	nil,                                 // 70: tessera.meta.v1.PutObjectTagsRequest.TagsEntry
+	nil,                                 // 71: tessera.meta.v1.CompleteUploadRequest.ChecksumsEntry
+	nil,                                 // 72: tessera.meta.v1.PutObjectVersionTagsRequest.TagsEntry
+	nil,                                 // 73: tessera.meta.v1.StringMap.EntriesEntry
 }
 var file_meta_proto_depIdxs = []int32{
-	63, // 0: tessera.meta.v1.Object.headers:type_name -> tessera.meta.v1.Object.HeadersEntry
-	64, // 1: tessera.meta.v1.Object.user_meta:type_name -> tessera.meta.v1.Object.UserMetaEntry
-	65, // 2: tessera.meta.v1.Object.tags:type_name -> tessera.meta.v1.Object.TagsEntry
-	66, // 3: tessera.meta.v1.Object.checksums:type_name -> tessera.meta.v1.Object.ChecksumsEntry
-	1,  // 4: tessera.meta.v1.Upload.object:type_name -> tessera.meta.v1.Object
-	67, // 5: tessera.meta.v1.Part.checksums:type_name -> tessera.meta.v1.Part.ChecksumsEntry
-	0,  // 6: tessera.meta.v1.CreateBucketRequest.bucket:type_name -> tessera.meta.v1.Bucket
-	0,  // 7: tessera.meta.v1.ListBucketsResponse.buckets:type_name -> tessera.meta.v1.Bucket
-	1,  // 8: tessera.meta.v1.PutObjectRequest.object:type_name -> tessera.meta.v1.Object
-	3,  // 9: tessera.meta.v1.PutObjectRequest.new_packs:type_name -> tessera.meta.v1.Pack
-	2,  // 10: tessera.meta.v1.PutObjectRequest.new_chunks:type_name -> tessera.meta.v1.ChunkInfo
-	68, // 11: tessera.meta.v1.PutObjectTagsRequest.tags:type_name -> tessera.meta.v1.PutObjectTagsRequest.TagsEntry
-	1,  // 12: tessera.meta.v1.ListObjectsResponse.objects:type_name -> tessera.meta.v1.Object
-	2,  // 13: tessera.meta.v1.LookupChunksResponse.chunks:type_name -> tessera.meta.v1.ChunkInfo
-	3,  // 14: tessera.meta.v1.GetPacksResponse.packs:type_name -> tessera.meta.v1.Pack
-	3,  // 15: tessera.meta.v1.CollectGarbageResponse.dead_packs:type_name -> tessera.meta.v1.Pack
-	4,  // 16: tessera.meta.v1.CreateUploadRequest.upload:type_name -> tessera.meta.v1.Upload
-	5,  // 17: tessera.meta.v1.PutPartRequest.part:type_name -> tessera.meta.v1.Part
-	3,  // 18: tessera.meta.v1.PutPartRequest.new_packs:type_name -> tessera.meta.v1.Pack
-	2,  // 19: tessera.meta.v1.PutPartRequest.new_chunks:type_name -> tessera.meta.v1.ChunkInfo
-	4,  // 20: tessera.meta.v1.ListPartsResponse.upload:type_name -> tessera.meta.v1.Upload
-	5,  // 21: tessera.meta.v1.ListPartsResponse.parts:type_name -> tessera.meta.v1.Part
-	4,  // 22: tessera.meta.v1.ListUploadsResponse.uploads:type_name -> tessera.meta.v1.Upload
-	39, // 23: tessera.meta.v1.CompleteUploadRequest.parts:type_name -> tessera.meta.v1.CompletedPart
-	69, // 24: tessera.meta.v1.CompleteUploadRequest.checksums:type_name -> tessera.meta.v1.CompleteUploadRequest.ChecksumsEntry
-	6,  // 25: tessera.meta.v1.NodeRequest.node:type_name -> tessera.meta.v1.Node
-	6,  // 26: tessera.meta.v1.ListNodesResponse.nodes:type_name -> tessera.meta.v1.Node
-	7,  // 27: tessera.meta.v1.PutPoolRequest.pool:type_name -> tessera.meta.v1.Pool
-	7,  // 28: tessera.meta.v1.ListPoolsResponse.pools:type_name -> tessera.meta.v1.Pool
-	8,  // 29: tessera.meta.v1.PutUserRequest.user:type_name -> tessera.meta.v1.User
-	8,  // 30: tessera.meta.v1.ListUsersResponse.users:type_name -> tessera.meta.v1.User
-	50, // 31: tessera.meta.v1.StatusResponse.servers:type_name -> tessera.meta.v1.Server
-	1,  // 32: tessera.meta.v1.ListObjectVersionsResponse.versions:type_name -> tessera.meta.v1.Object
-	70, // 33: tessera.meta.v1.PutObjectVersionTagsRequest.tags:type_name -> tessera.meta.v1.PutObjectVersionTagsRequest.TagsEntry
-	12, // 34: tessera.meta.v1.Meta.CreateBucket:input_type -> tessera.meta.v1.CreateBucketRequest
-	13, // 35: tessera.meta.v1.Meta.DeleteBucket:input_type -> tessera.meta.v1.DeleteBucketRequest
-	14, // 36: tessera.meta.v1.Meta.GetBucket:input_type -> tessera.meta.v1.GetBucketRequest
-	11, // 37: tessera.meta.v1.Meta.ListBuckets:input_type -> tessera.meta.v1.Empty
-	16, // 38: tessera.meta.v1.Meta.PutObject:input_type -> tessera.meta.v1.PutObjectRequest
-	17, // 39: tessera.meta.v1.Meta.GetObject:input_type -> tessera.meta.v1.GetObjectRequest
-	18, // 40: tessera.meta.v1.Meta.DeleteObject:input_type -> tessera.meta.v1.DeleteObjectRequest
-	19, // 41: tessera.meta.v1.Meta.PutObjectTags:input_type -> tessera.meta.v1.PutObjectTagsRequest
-	20, // 42: tessera.meta.v1.Meta.ListObjects:input_type -> tessera.meta.v1.ListObjectsRequest
-	22, // 43: tessera.meta.v1.Meta.LookupChunks:input_type -> tessera.meta.v1.LookupChunksRequest
-	24, // 44: tessera.meta.v1.Meta.GetPacks:input_type -> tessera.meta.v1.GetPacksRequest
-	26, // 45: tessera.meta.v1.Meta.MarkShardsMissing:input_type -> tessera.meta.v1.MarkShardsMissingRequest
-	27, // 46: tessera.meta.v1.Meta.SetPackShards:input_type -> tessera.meta.v1.SetPackShardsRequest
-	28, // 47: tessera.meta.v1.Meta.CollectGarbage:input_type -> tessera.meta.v1.CollectGarbageRequest
-	30, // 48: tessera.meta.v1.Meta.ForgetPacks:input_type -> tessera.meta.v1.ForgetPacksRequest
-	11, // 49: tessera.meta.v1.Meta.Stats:input_type -> tessera.meta.v1.Empty
-	31, // 50: tessera.meta.v1.Meta.CreateUpload:input_type -> tessera.meta.v1.CreateUploadRequest
-	32, // 51: tessera.meta.v1.Meta.PutPart:input_type -> tessera.meta.v1.PutPartRequest
-	33, // 52: tessera.meta.v1.Meta.GetUpload:input_type -> tessera.meta.v1.GetUploadRequest
-	34, // 53: tessera.meta.v1.Meta.GetPart:input_type -> tessera.meta.v1.GetPartRequest
-	35, // 54: tessera.meta.v1.Meta.ListParts:input_type -> tessera.meta.v1.ListPartsRequest
-	37, // 55: tessera.meta.v1.Meta.ListUploads:input_type -> tessera.meta.v1.ListUploadsRequest
-	40, // 56: tessera.meta.v1.Meta.CompleteUpload:input_type -> tessera.meta.v1.CompleteUploadRequest
-	41, // 57: tessera.meta.v1.Meta.AbortUpload:input_type -> tessera.meta.v1.AbortUploadRequest
-	42, // 58: tessera.meta.v1.Meta.RegisterNode:input_type -> tessera.meta.v1.NodeRequest
-	42, // 59: tessera.meta.v1.Meta.Heartbeat:input_type -> tessera.meta.v1.NodeRequest
-	11, // 60: tessera.meta.v1.Meta.ListNodes:input_type -> tessera.meta.v1.Empty
-	44, // 61: tessera.meta.v1.Meta.PutPool:input_type -> tessera.meta.v1.PutPoolRequest
-	11, // 62: tessera.meta.v1.Meta.ListPools:input_type -> tessera.meta.v1.Empty
-	46, // 63: tessera.meta.v1.Meta.PutUser:input_type -> tessera.meta.v1.PutUserRequest
-	47, // 64: tessera.meta.v1.Meta.DeleteUser:input_type -> tessera.meta.v1.DeleteUserRequest
-	48, // 65: tessera.meta.v1.Meta.GetUserByKey:input_type -> tessera.meta.v1.GetUserByKeyRequest
-	11, // 66: tessera.meta.v1.Meta.ListUsers:input_type -> tessera.meta.v1.Empty
-	11, // 67: tessera.meta.v1.Meta.Status:input_type -> tessera.meta.v1.Empty
-	51, // 68: tessera.meta.v1.Meta.Join:input_type -> tessera.meta.v1.JoinRequest
-	52, // 69: tessera.meta.v1.Meta.RemoveVoter:input_type -> tessera.meta.v1.RemoveVoterRequest
-	54, // 70: tessera.meta.v1.Meta.PutBucketConfig:input_type -> tessera.meta.v1.PutBucketConfigRequest
-	55, // 71: tessera.meta.v1.Meta.GetBucketConfig:input_type -> tessera.meta.v1.GetBucketConfigRequest
-	57, // 72: tessera.meta.v1.Meta.SetBucketVersioning:input_type -> tessera.meta.v1.SetBucketVersioningRequest
-	58, // 73: tessera.meta.v1.Meta.GetObjectVersion:input_type -> tessera.meta.v1.GetObjectVersionRequest
-	18, // 74: tessera.meta.v1.Meta.DeleteObjectVersion:input_type -> tessera.meta.v1.DeleteObjectRequest
-	60, // 75: tessera.meta.v1.Meta.ListObjectVersions:input_type -> tessera.meta.v1.ListObjectVersionsRequest
-	62, // 76: tessera.meta.v1.Meta.PutObjectVersionTags:input_type -> tessera.meta.v1.PutObjectVersionTagsRequest
-	11, // 77: tessera.meta.v1.Meta.CreateBucket:output_type -> tessera.meta.v1.Empty
-	11, // 78: tessera.meta.v1.Meta.DeleteBucket:output_type -> tessera.meta.v1.Empty
-	0,  // 79: tessera.meta.v1.Meta.GetBucket:output_type -> tessera.meta.v1.Bucket
-	15, // 80: tessera.meta.v1.Meta.ListBuckets:output_type -> tessera.meta.v1.ListBucketsResponse
-	11, // 81: tessera.meta.v1.Meta.PutObject:output_type -> tessera.meta.v1.Empty
-	1,  // 82: tessera.meta.v1.Meta.GetObject:output_type -> tessera.meta.v1.Object
-	11, // 83: tessera.meta.v1.Meta.DeleteObject:output_type -> tessera.meta.v1.Empty
-	11, // 84: tessera.meta.v1.Meta.PutObjectTags:output_type -> tessera.meta.v1.Empty
-	21, // 85: tessera.meta.v1.Meta.ListObjects:output_type -> tessera.meta.v1.ListObjectsResponse
-	23, // 86: tessera.meta.v1.Meta.LookupChunks:output_type -> tessera.meta.v1.LookupChunksResponse
-	25, // 87: tessera.meta.v1.Meta.GetPacks:output_type -> tessera.meta.v1.GetPacksResponse
-	11, // 88: tessera.meta.v1.Meta.MarkShardsMissing:output_type -> tessera.meta.v1.Empty
-	11, // 89: tessera.meta.v1.Meta.SetPackShards:output_type -> tessera.meta.v1.Empty
-	29, // 90: tessera.meta.v1.Meta.CollectGarbage:output_type -> tessera.meta.v1.CollectGarbageResponse
-	11, // 91: tessera.meta.v1.Meta.ForgetPacks:output_type -> tessera.meta.v1.Empty
-	9,  // 92: tessera.meta.v1.Meta.Stats:output_type -> tessera.meta.v1.ClusterStats
-	11, // 93: tessera.meta.v1.Meta.CreateUpload:output_type -> tessera.meta.v1.Empty
-	11, // 94: tessera.meta.v1.Meta.PutPart:output_type -> tessera.meta.v1.Empty
-	4,  // 95: tessera.meta.v1.Meta.GetUpload:output_type -> tessera.meta.v1.Upload
-	5,  // 96: tessera.meta.v1.Meta.GetPart:output_type -> tessera.meta.v1.Part
-	36, // 97: tessera.meta.v1.Meta.ListParts:output_type -> tessera.meta.v1.ListPartsResponse
-	38, // 98: tessera.meta.v1.Meta.ListUploads:output_type -> tessera.meta.v1.ListUploadsResponse
-	1,  // 99: tessera.meta.v1.Meta.CompleteUpload:output_type -> tessera.meta.v1.Object
-	11, // 100: tessera.meta.v1.Meta.AbortUpload:output_type -> tessera.meta.v1.Empty
-	11, // 101: tessera.meta.v1.Meta.RegisterNode:output_type -> tessera.meta.v1.Empty
-	11, // 102: tessera.meta.v1.Meta.Heartbeat:output_type -> tessera.meta.v1.Empty
-	43, // 103: tessera.meta.v1.Meta.ListNodes:output_type -> tessera.meta.v1.ListNodesResponse
-	11, // 104: tessera.meta.v1.Meta.PutPool:output_type -> tessera.meta.v1.Empty
-	45, // 105: tessera.meta.v1.Meta.ListPools:output_type -> tessera.meta.v1.ListPoolsResponse
-	11, // 106: tessera.meta.v1.Meta.PutUser:output_type -> tessera.meta.v1.Empty
-	11, // 107: tessera.meta.v1.Meta.DeleteUser:output_type -> tessera.meta.v1.Empty
-	8,  // 108: tessera.meta.v1.Meta.GetUserByKey:output_type -> tessera.meta.v1.User
-	49, // 109: tessera.meta.v1.Meta.ListUsers:output_type -> tessera.meta.v1.ListUsersResponse
-	53, // 110: tessera.meta.v1.Meta.Status:output_type -> tessera.meta.v1.StatusResponse
-	11, // 111: tessera.meta.v1.Meta.Join:output_type -> tessera.meta.v1.Empty
-	11, // 112: tessera.meta.v1.Meta.RemoveVoter:output_type -> tessera.meta.v1.Empty
-	11, // 113: tessera.meta.v1.Meta.PutBucketConfig:output_type -> tessera.meta.v1.Empty
-	56, // 114: tessera.meta.v1.Meta.GetBucketConfig:output_type -> tessera.meta.v1.BucketConfigResponse
-	11, // 115: tessera.meta.v1.Meta.SetBucketVersioning:output_type -> tessera.meta.v1.Empty
-	1,  // 116: tessera.meta.v1.Meta.GetObjectVersion:output_type -> tessera.meta.v1.Object
-	59, // 117: tessera.meta.v1.Meta.DeleteObjectVersion:output_type -> tessera.meta.v1.DeleteObjectResponse
-	61, // 118: tessera.meta.v1.Meta.ListObjectVersions:output_type -> tessera.meta.v1.ListObjectVersionsResponse
-	11, // 119: tessera.meta.v1.Meta.PutObjectVersionTags:output_type -> tessera.meta.v1.Empty
-	77, // [77:120] is the sub-list for method output_type
-	34, // [34:77] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	65, // 0: tessera.meta.v1.Object.headers:type_name -> tessera.meta.v1.Object.HeadersEntry
+	66, // 1: tessera.meta.v1.Object.user_meta:type_name -> tessera.meta.v1.Object.UserMetaEntry
+	67, // 2: tessera.meta.v1.Object.tags:type_name -> tessera.meta.v1.Object.TagsEntry
+	68, // 3: tessera.meta.v1.Object.checksums:type_name -> tessera.meta.v1.Object.ChecksumsEntry
+	64, // 4: tessera.meta.v1.Object.part_checksums:type_name -> tessera.meta.v1.StringMap
+	1,  // 5: tessera.meta.v1.Upload.object:type_name -> tessera.meta.v1.Object
+	69, // 6: tessera.meta.v1.Part.checksums:type_name -> tessera.meta.v1.Part.ChecksumsEntry
+	0,  // 7: tessera.meta.v1.CreateBucketRequest.bucket:type_name -> tessera.meta.v1.Bucket
+	0,  // 8: tessera.meta.v1.ListBucketsResponse.buckets:type_name -> tessera.meta.v1.Bucket
+	1,  // 9: tessera.meta.v1.PutObjectRequest.object:type_name -> tessera.meta.v1.Object
+	3,  // 10: tessera.meta.v1.PutObjectRequest.new_packs:type_name -> tessera.meta.v1.Pack
+	2,  // 11: tessera.meta.v1.PutObjectRequest.new_chunks:type_name -> tessera.meta.v1.ChunkInfo
+	70, // 12: tessera.meta.v1.PutObjectTagsRequest.tags:type_name -> tessera.meta.v1.PutObjectTagsRequest.TagsEntry
+	1,  // 13: tessera.meta.v1.ListObjectsResponse.objects:type_name -> tessera.meta.v1.Object
+	2,  // 14: tessera.meta.v1.LookupChunksResponse.chunks:type_name -> tessera.meta.v1.ChunkInfo
+	3,  // 15: tessera.meta.v1.GetPacksResponse.packs:type_name -> tessera.meta.v1.Pack
+	3,  // 16: tessera.meta.v1.CollectGarbageResponse.dead_packs:type_name -> tessera.meta.v1.Pack
+	4,  // 17: tessera.meta.v1.CreateUploadRequest.upload:type_name -> tessera.meta.v1.Upload
+	5,  // 18: tessera.meta.v1.PutPartRequest.part:type_name -> tessera.meta.v1.Part
+	3,  // 19: tessera.meta.v1.PutPartRequest.new_packs:type_name -> tessera.meta.v1.Pack
+	2,  // 20: tessera.meta.v1.PutPartRequest.new_chunks:type_name -> tessera.meta.v1.ChunkInfo
+	4,  // 21: tessera.meta.v1.ListPartsResponse.upload:type_name -> tessera.meta.v1.Upload
+	5,  // 22: tessera.meta.v1.ListPartsResponse.parts:type_name -> tessera.meta.v1.Part
+	4,  // 23: tessera.meta.v1.ListUploadsResponse.uploads:type_name -> tessera.meta.v1.Upload
+	39, // 24: tessera.meta.v1.CompleteUploadRequest.parts:type_name -> tessera.meta.v1.CompletedPart
+	71, // 25: tessera.meta.v1.CompleteUploadRequest.checksums:type_name -> tessera.meta.v1.CompleteUploadRequest.ChecksumsEntry
+	6,  // 26: tessera.meta.v1.NodeRequest.node:type_name -> tessera.meta.v1.Node
+	6,  // 27: tessera.meta.v1.ListNodesResponse.nodes:type_name -> tessera.meta.v1.Node
+	7,  // 28: tessera.meta.v1.PutPoolRequest.pool:type_name -> tessera.meta.v1.Pool
+	7,  // 29: tessera.meta.v1.ListPoolsResponse.pools:type_name -> tessera.meta.v1.Pool
+	8,  // 30: tessera.meta.v1.PutUserRequest.user:type_name -> tessera.meta.v1.User
+	8,  // 31: tessera.meta.v1.ListUsersResponse.users:type_name -> tessera.meta.v1.User
+	50, // 32: tessera.meta.v1.StatusResponse.servers:type_name -> tessera.meta.v1.Server
+	1,  // 33: tessera.meta.v1.ListObjectVersionsResponse.versions:type_name -> tessera.meta.v1.Object
+	72, // 34: tessera.meta.v1.PutObjectVersionTagsRequest.tags:type_name -> tessera.meta.v1.PutObjectVersionTagsRequest.TagsEntry
+	73, // 35: tessera.meta.v1.StringMap.entries:type_name -> tessera.meta.v1.StringMap.EntriesEntry
+	12, // 36: tessera.meta.v1.Meta.CreateBucket:input_type -> tessera.meta.v1.CreateBucketRequest
+	13, // 37: tessera.meta.v1.Meta.DeleteBucket:input_type -> tessera.meta.v1.DeleteBucketRequest
+	14, // 38: tessera.meta.v1.Meta.GetBucket:input_type -> tessera.meta.v1.GetBucketRequest
+	11, // 39: tessera.meta.v1.Meta.ListBuckets:input_type -> tessera.meta.v1.Empty
+	16, // 40: tessera.meta.v1.Meta.PutObject:input_type -> tessera.meta.v1.PutObjectRequest
+	17, // 41: tessera.meta.v1.Meta.GetObject:input_type -> tessera.meta.v1.GetObjectRequest
+	18, // 42: tessera.meta.v1.Meta.DeleteObject:input_type -> tessera.meta.v1.DeleteObjectRequest
+	19, // 43: tessera.meta.v1.Meta.PutObjectTags:input_type -> tessera.meta.v1.PutObjectTagsRequest
+	20, // 44: tessera.meta.v1.Meta.ListObjects:input_type -> tessera.meta.v1.ListObjectsRequest
+	22, // 45: tessera.meta.v1.Meta.LookupChunks:input_type -> tessera.meta.v1.LookupChunksRequest
+	24, // 46: tessera.meta.v1.Meta.GetPacks:input_type -> tessera.meta.v1.GetPacksRequest
+	26, // 47: tessera.meta.v1.Meta.MarkShardsMissing:input_type -> tessera.meta.v1.MarkShardsMissingRequest
+	27, // 48: tessera.meta.v1.Meta.SetPackShards:input_type -> tessera.meta.v1.SetPackShardsRequest
+	28, // 49: tessera.meta.v1.Meta.CollectGarbage:input_type -> tessera.meta.v1.CollectGarbageRequest
+	30, // 50: tessera.meta.v1.Meta.ForgetPacks:input_type -> tessera.meta.v1.ForgetPacksRequest
+	11, // 51: tessera.meta.v1.Meta.Stats:input_type -> tessera.meta.v1.Empty
+	31, // 52: tessera.meta.v1.Meta.CreateUpload:input_type -> tessera.meta.v1.CreateUploadRequest
+	32, // 53: tessera.meta.v1.Meta.PutPart:input_type -> tessera.meta.v1.PutPartRequest
+	33, // 54: tessera.meta.v1.Meta.GetUpload:input_type -> tessera.meta.v1.GetUploadRequest
+	34, // 55: tessera.meta.v1.Meta.GetPart:input_type -> tessera.meta.v1.GetPartRequest
+	35, // 56: tessera.meta.v1.Meta.ListParts:input_type -> tessera.meta.v1.ListPartsRequest
+	37, // 57: tessera.meta.v1.Meta.ListUploads:input_type -> tessera.meta.v1.ListUploadsRequest
+	40, // 58: tessera.meta.v1.Meta.CompleteUpload:input_type -> tessera.meta.v1.CompleteUploadRequest
+	41, // 59: tessera.meta.v1.Meta.AbortUpload:input_type -> tessera.meta.v1.AbortUploadRequest
+	42, // 60: tessera.meta.v1.Meta.RegisterNode:input_type -> tessera.meta.v1.NodeRequest
+	42, // 61: tessera.meta.v1.Meta.Heartbeat:input_type -> tessera.meta.v1.NodeRequest
+	11, // 62: tessera.meta.v1.Meta.ListNodes:input_type -> tessera.meta.v1.Empty
+	44, // 63: tessera.meta.v1.Meta.PutPool:input_type -> tessera.meta.v1.PutPoolRequest
+	11, // 64: tessera.meta.v1.Meta.ListPools:input_type -> tessera.meta.v1.Empty
+	46, // 65: tessera.meta.v1.Meta.PutUser:input_type -> tessera.meta.v1.PutUserRequest
+	47, // 66: tessera.meta.v1.Meta.DeleteUser:input_type -> tessera.meta.v1.DeleteUserRequest
+	48, // 67: tessera.meta.v1.Meta.GetUserByKey:input_type -> tessera.meta.v1.GetUserByKeyRequest
+	11, // 68: tessera.meta.v1.Meta.ListUsers:input_type -> tessera.meta.v1.Empty
+	11, // 69: tessera.meta.v1.Meta.Status:input_type -> tessera.meta.v1.Empty
+	51, // 70: tessera.meta.v1.Meta.Join:input_type -> tessera.meta.v1.JoinRequest
+	52, // 71: tessera.meta.v1.Meta.RemoveVoter:input_type -> tessera.meta.v1.RemoveVoterRequest
+	54, // 72: tessera.meta.v1.Meta.PutBucketConfig:input_type -> tessera.meta.v1.PutBucketConfigRequest
+	55, // 73: tessera.meta.v1.Meta.GetBucketConfig:input_type -> tessera.meta.v1.GetBucketConfigRequest
+	57, // 74: tessera.meta.v1.Meta.SetBucketVersioning:input_type -> tessera.meta.v1.SetBucketVersioningRequest
+	58, // 75: tessera.meta.v1.Meta.GetObjectVersion:input_type -> tessera.meta.v1.GetObjectVersionRequest
+	18, // 76: tessera.meta.v1.Meta.DeleteObjectVersion:input_type -> tessera.meta.v1.DeleteObjectRequest
+	60, // 77: tessera.meta.v1.Meta.ListObjectVersions:input_type -> tessera.meta.v1.ListObjectVersionsRequest
+	62, // 78: tessera.meta.v1.Meta.PutObjectVersionTags:input_type -> tessera.meta.v1.PutObjectVersionTagsRequest
+	63, // 79: tessera.meta.v1.Meta.PutObjectLock:input_type -> tessera.meta.v1.PutObjectLockRequest
+	11, // 80: tessera.meta.v1.Meta.CreateBucket:output_type -> tessera.meta.v1.Empty
+	11, // 81: tessera.meta.v1.Meta.DeleteBucket:output_type -> tessera.meta.v1.Empty
+	0,  // 82: tessera.meta.v1.Meta.GetBucket:output_type -> tessera.meta.v1.Bucket
+	15, // 83: tessera.meta.v1.Meta.ListBuckets:output_type -> tessera.meta.v1.ListBucketsResponse
+	11, // 84: tessera.meta.v1.Meta.PutObject:output_type -> tessera.meta.v1.Empty
+	1,  // 85: tessera.meta.v1.Meta.GetObject:output_type -> tessera.meta.v1.Object
+	11, // 86: tessera.meta.v1.Meta.DeleteObject:output_type -> tessera.meta.v1.Empty
+	11, // 87: tessera.meta.v1.Meta.PutObjectTags:output_type -> tessera.meta.v1.Empty
+	21, // 88: tessera.meta.v1.Meta.ListObjects:output_type -> tessera.meta.v1.ListObjectsResponse
+	23, // 89: tessera.meta.v1.Meta.LookupChunks:output_type -> tessera.meta.v1.LookupChunksResponse
+	25, // 90: tessera.meta.v1.Meta.GetPacks:output_type -> tessera.meta.v1.GetPacksResponse
+	11, // 91: tessera.meta.v1.Meta.MarkShardsMissing:output_type -> tessera.meta.v1.Empty
+	11, // 92: tessera.meta.v1.Meta.SetPackShards:output_type -> tessera.meta.v1.Empty
+	29, // 93: tessera.meta.v1.Meta.CollectGarbage:output_type -> tessera.meta.v1.CollectGarbageResponse
+	11, // 94: tessera.meta.v1.Meta.ForgetPacks:output_type -> tessera.meta.v1.Empty
+	9,  // 95: tessera.meta.v1.Meta.Stats:output_type -> tessera.meta.v1.ClusterStats
+	11, // 96: tessera.meta.v1.Meta.CreateUpload:output_type -> tessera.meta.v1.Empty
+	11, // 97: tessera.meta.v1.Meta.PutPart:output_type -> tessera.meta.v1.Empty
+	4,  // 98: tessera.meta.v1.Meta.GetUpload:output_type -> tessera.meta.v1.Upload
+	5,  // 99: tessera.meta.v1.Meta.GetPart:output_type -> tessera.meta.v1.Part
+	36, // 100: tessera.meta.v1.Meta.ListParts:output_type -> tessera.meta.v1.ListPartsResponse
+	38, // 101: tessera.meta.v1.Meta.ListUploads:output_type -> tessera.meta.v1.ListUploadsResponse
+	1,  // 102: tessera.meta.v1.Meta.CompleteUpload:output_type -> tessera.meta.v1.Object
+	11, // 103: tessera.meta.v1.Meta.AbortUpload:output_type -> tessera.meta.v1.Empty
+	11, // 104: tessera.meta.v1.Meta.RegisterNode:output_type -> tessera.meta.v1.Empty
+	11, // 105: tessera.meta.v1.Meta.Heartbeat:output_type -> tessera.meta.v1.Empty
+	43, // 106: tessera.meta.v1.Meta.ListNodes:output_type -> tessera.meta.v1.ListNodesResponse
+	11, // 107: tessera.meta.v1.Meta.PutPool:output_type -> tessera.meta.v1.Empty
+	45, // 108: tessera.meta.v1.Meta.ListPools:output_type -> tessera.meta.v1.ListPoolsResponse
+	11, // 109: tessera.meta.v1.Meta.PutUser:output_type -> tessera.meta.v1.Empty
+	11, // 110: tessera.meta.v1.Meta.DeleteUser:output_type -> tessera.meta.v1.Empty
+	8,  // 111: tessera.meta.v1.Meta.GetUserByKey:output_type -> tessera.meta.v1.User
+	49, // 112: tessera.meta.v1.Meta.ListUsers:output_type -> tessera.meta.v1.ListUsersResponse
+	53, // 113: tessera.meta.v1.Meta.Status:output_type -> tessera.meta.v1.StatusResponse
+	11, // 114: tessera.meta.v1.Meta.Join:output_type -> tessera.meta.v1.Empty
+	11, // 115: tessera.meta.v1.Meta.RemoveVoter:output_type -> tessera.meta.v1.Empty
+	11, // 116: tessera.meta.v1.Meta.PutBucketConfig:output_type -> tessera.meta.v1.Empty
+	56, // 117: tessera.meta.v1.Meta.GetBucketConfig:output_type -> tessera.meta.v1.BucketConfigResponse
+	11, // 118: tessera.meta.v1.Meta.SetBucketVersioning:output_type -> tessera.meta.v1.Empty
+	1,  // 119: tessera.meta.v1.Meta.GetObjectVersion:output_type -> tessera.meta.v1.Object
+	59, // 120: tessera.meta.v1.Meta.DeleteObjectVersion:output_type -> tessera.meta.v1.DeleteObjectResponse
+	61, // 121: tessera.meta.v1.Meta.ListObjectVersions:output_type -> tessera.meta.v1.ListObjectVersionsResponse
+	11, // 122: tessera.meta.v1.Meta.PutObjectVersionTags:output_type -> tessera.meta.v1.Empty
+	11, // 123: tessera.meta.v1.Meta.PutObjectLock:output_type -> tessera.meta.v1.Empty
+	80, // [80:124] is the sub-list for method output_type
+	36, // [36:80] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_meta_proto_init() }
@@ -5082,7 +5308,7 @@ func file_meta_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meta_proto_rawDesc), len(file_meta_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   71,
+			NumMessages:   74,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -70,6 +70,7 @@ const (
 	Meta_DeleteObjectVersion_FullMethodName  = "/tessera.meta.v1.Meta/DeleteObjectVersion"
 	Meta_ListObjectVersions_FullMethodName   = "/tessera.meta.v1.Meta/ListObjectVersions"
 	Meta_PutObjectVersionTags_FullMethodName = "/tessera.meta.v1.Meta/PutObjectVersionTags"
+	Meta_PutObjectLock_FullMethodName        = "/tessera.meta.v1.Meta/PutObjectLock"
 )
 
 // MetaClient is the client API for Meta service.
@@ -122,6 +123,7 @@ type MetaClient interface {
 	DeleteObjectVersion(ctx context.Context, in *DeleteObjectRequest, opts ...grpc.CallOption) (*DeleteObjectResponse, error)
 	ListObjectVersions(ctx context.Context, in *ListObjectVersionsRequest, opts ...grpc.CallOption) (*ListObjectVersionsResponse, error)
 	PutObjectVersionTags(ctx context.Context, in *PutObjectVersionTagsRequest, opts ...grpc.CallOption) (*Empty, error)
+	PutObjectLock(ctx context.Context, in *PutObjectLockRequest, opts ...grpc.CallOption) (*Empty, error)
 }
 
 type metaClient struct {
@@ -562,6 +564,16 @@ func (c *metaClient) PutObjectVersionTags(ctx context.Context, in *PutObjectVers
 	return out, nil
 }
 
+func (c *metaClient) PutObjectLock(ctx context.Context, in *PutObjectLockRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Meta_PutObjectLock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MetaServer is the server API for Meta service.
 // All implementations must embed UnimplementedMetaServer
 // for forward compatibility.
@@ -612,6 +624,7 @@ type MetaServer interface {
 	DeleteObjectVersion(context.Context, *DeleteObjectRequest) (*DeleteObjectResponse, error)
 	ListObjectVersions(context.Context, *ListObjectVersionsRequest) (*ListObjectVersionsResponse, error)
 	PutObjectVersionTags(context.Context, *PutObjectVersionTagsRequest) (*Empty, error)
+	PutObjectLock(context.Context, *PutObjectLockRequest) (*Empty, error)
 	mustEmbedUnimplementedMetaServer()
 }
 
@@ -750,6 +763,9 @@ func (UnimplementedMetaServer) ListObjectVersions(context.Context, *ListObjectVe
 }
 func (UnimplementedMetaServer) PutObjectVersionTags(context.Context, *PutObjectVersionTagsRequest) (*Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method PutObjectVersionTags not implemented")
+}
+func (UnimplementedMetaServer) PutObjectLock(context.Context, *PutObjectLockRequest) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutObjectLock not implemented")
 }
 func (UnimplementedMetaServer) mustEmbedUnimplementedMetaServer() {}
 func (UnimplementedMetaServer) testEmbeddedByValue()              {}
@@ -1546,6 +1562,24 @@ func _Meta_PutObjectVersionTags_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Meta_PutObjectLock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutObjectLockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetaServer).PutObjectLock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Meta_PutObjectLock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetaServer).PutObjectLock(ctx, req.(*PutObjectLockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Meta_ServiceDesc is the grpc.ServiceDesc for Meta service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1724,6 +1758,10 @@ var Meta_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PutObjectVersionTags",
 			Handler:    _Meta_PutObjectVersionTags_Handler,
+		},
+		{
+			MethodName: "PutObjectLock",
+			Handler:    _Meta_PutObjectLock_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Service) {
 		{"Listing", testListing},
 		{"ListingLarge", testListingLarge},
 		{"Multipart", testMultipart},
+		{"PartChecksums", testPartChecksums},
 		{"MultipartErrors", testMultipartErrors},
 		{"ListUploads", testListUploads},
 		{"Refcounts", testRefcounts},
@@ -46,6 +47,10 @@ func Run(t *testing.T, open func(t *testing.T) meta.Service) {
 		{"Users", testUsers},
 		{"Concurrency", testConcurrency},
 		{"BucketConfigs", testBucketConfigs},
+		{"Versions", testVersions},
+		{"VersionsSuspended", testVersionsSuspended},
+		{"VersionListing", testVersionListing},
+		{"ObjectLock", testObjectLock},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

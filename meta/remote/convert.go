@@ -191,6 +191,8 @@ func objectToWire(o *meta.Object) *metapb.Object {
 		Checksums: o.Checksums, ChecksumType: o.ChecksumType, PartSizes: o.PartSizes,
 		ChunkAddrs: addrs, ChunkSizes: sizes, Inline: o.Inline,
 		VersionId: o.VersionID, DeleteMarker: o.DeleteMarker, IsLatest: o.IsLatest,
+		RetentionMode: o.RetentionMode, RetainUntil: o.RetainUntil, LegalHold: o.LegalHold,
+		PartChecksums: partChecksumsToWire(o.PartChecksums),
 	}
 }
 
@@ -208,7 +210,33 @@ func objectFromWire(o *metapb.Object) (meta.Object, error) {
 		Tags: nilMap(o.GetTags()), Checksums: nilMap(o.GetChecksums()), ChecksumType: o.GetChecksumType(),
 		PartSizes: int64s(o.GetPartSizes()), Chunks: refs, Inline: nilBytes(o.GetInline()),
 		VersionID: o.GetVersionId(), DeleteMarker: o.GetDeleteMarker(), IsLatest: o.GetIsLatest(),
+		RetentionMode: o.GetRetentionMode(), RetainUntil: o.GetRetainUntil(), LegalHold: o.GetLegalHold(),
+		PartChecksums: partChecksumsFromWire(o.GetPartChecksums()),
 	}, nil
+}
+
+// partChecksumsToWire and partChecksumsFromWire carry Object.PartChecksums
+// (nil entries for parts without checksums become empty maps and back).
+func partChecksumsToWire(ms []map[string]string) []*metapb.StringMap {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make([]*metapb.StringMap, len(ms))
+	for i, m := range ms {
+		out[i] = &metapb.StringMap{Entries: m}
+	}
+	return out
+}
+
+func partChecksumsFromWire(ms []*metapb.StringMap) []map[string]string {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make([]map[string]string, len(ms))
+	for i, m := range ms {
+		out[i] = nilMap(m.GetEntries())
+	}
+	return out
 }
 
 func chunkInfoToWire(c *meta.ChunkInfo) *metapb.ChunkInfo {

@@ -127,3 +127,22 @@ func (s *Server) ListObjectVersions(ctx context.Context, r *metapb.ListObjectVer
 func (s *Server) PutObjectVersionTags(ctx context.Context, r *metapb.PutObjectVersionTagsRequest) (*metapb.Empty, error) {
 	return s.done(s.svc.PutObjectVersionTags(ctx, r.GetReqId(), r.GetTime(), r.GetBucket(), r.GetKey(), r.GetVersionId(), nilMap(r.GetTags())))
 }
+
+func (c *Client) PutObjectLock(ctx context.Context, reqID string, t int64, bucket, key, versionID string, u meta.ObjectLockUpdate) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	req := &metapb.PutObjectLockRequest{ReqId: reqID, Time: t, Bucket: bucket, Key: key, VersionId: versionID,
+		SetRetention: u.SetRetention, RetentionMode: u.RetentionMode, RetainUntil: u.RetainUntil,
+		SetLegalHold: u.SetLegalHold, LegalHold: u.LegalHold}
+	return c.call(ctx, "PutObjectLock", func(ctx context.Context, mc metapb.MetaClient) error {
+		_, err := mc.PutObjectLock(ctx, req)
+		return err
+	})
+}
+
+func (s *Server) PutObjectLock(ctx context.Context, r *metapb.PutObjectLockRequest) (*metapb.Empty, error) {
+	return s.done(s.svc.PutObjectLock(ctx, r.GetReqId(), r.GetTime(), r.GetBucket(), r.GetKey(), r.GetVersionId(), meta.ObjectLockUpdate{
+		SetRetention: r.GetSetRetention(), RetentionMode: r.GetRetentionMode(), RetainUntil: r.GetRetainUntil(),
+		SetLegalHold: r.GetSetLegalHold(), LegalHold: r.GetLegalHold()}))
+}

@@ -131,6 +131,8 @@ func (t *txn) exec(c *Command) (any, error) {
 		return t.deleteVersion(c.Bucket, c.Key, c.VersionID, c.MarkerVersionID, c.ReqID)
 	case OpPutObjectVersionTags:
 		return nil, t.putVersionTags(c.Bucket, c.Key, c.VersionID, c.Tags)
+	case OpPutObjectLock:
+		return nil, t.putLock(c.Bucket, c.Key, c.VersionID, c.Lock)
 	case OpPutObjectTags:
 		return nil, t.putTags(c.Bucket, c.Key, c.Tags)
 	case OpMarkShardsMissing:
@@ -1109,7 +1111,12 @@ func (t *txn) complete(r *meta.CompleteUploadRequest) (*meta.Object, error) {
 	o.Checksums = r.Checksums
 	o.ChecksumType = ""
 	if len(r.Checksums) > 0 {
+		// The type asked for at create (FULL_OBJECT for CRCs that the
+		// gateway combined), COMPOSITE otherwise.
 		o.ChecksumType = "COMPOSITE"
+		if u.Object.ChecksumType == "FULL_OBJECT" {
+			o.ChecksumType = "FULL_OBJECT"
+		}
 	}
 	// The object takes over the named parts' refs; the others are released.
 	used := make(map[int]bool, len(parts))

@@ -35,13 +35,14 @@ const (
 	OpSetBucketVersioning
 	OpDeleteObjectVersion
 	OpPutObjectVersionTags
+	OpPutObjectLock
 	opMax
 )
 
 var opNames = [...]string{"", "CreateBucket", "DeleteBucket", "PutObject", "DeleteObject", "PutObjectTags",
 	"MarkShardsMissing", "SetPackShards", "CollectGarbage", "ForgetPacks", "CreateUpload", "PutPart",
 	"CompleteUpload", "AbortUpload", "RegisterNode", "Heartbeat", "PutPool", "PutUser", "DeleteUser",
-	"PutBucketConfig", "SetBucketVersioning", "DeleteObjectVersion", "PutObjectVersionTags"}
+	"PutBucketConfig", "SetBucketVersioning", "DeleteObjectVersion", "PutObjectVersionTags", "PutObjectLock"}
 
 func (o Op) String() string {
 	if o > 0 && o < opMax {
@@ -83,6 +84,7 @@ const commandV2 = 2
 //	OpSetBucketVersioning  Bucket, Name (the state)
 //	OpDeleteObjectVersion  Bucket, Key, VersionID, MarkerVersionID
 //	OpPutObjectVersionTags Bucket, Key, VersionID, Tags
+//	OpPutObjectLock        Bucket, Key, VersionID, Lock
 //
 // ReqID and Time are common to all. Time is the only clock Apply sees.
 // Request structs pointed to are not modified by encoding; their own ReqID
@@ -109,6 +111,7 @@ type Command struct {
 	User                        meta.User
 	Doc                         []byte
 	VersionID, MarkerVersionID  string
+	Lock                        meta.ObjectLockUpdate
 }
 
 // EncodeCommand returns c's binary form: version byte, op byte, ReqID, Time,
@@ -215,6 +218,15 @@ func EncodeCommand(c *Command) ([]byte, error) {
 		e.str(c.Key)
 		e.str(c.VersionID)
 		e.strMap(c.Tags)
+	case OpPutObjectLock:
+		e.str(c.Bucket)
+		e.str(c.Key)
+		e.str(c.VersionID)
+		e.bool1(c.Lock.SetRetention)
+		e.str(c.Lock.RetentionMode)
+		e.varint(c.Lock.RetainUntil)
+		e.bool1(c.Lock.SetLegalHold)
+		e.bool1(c.Lock.LegalHold)
 	default:
 		return nil, fmt.Errorf("server: encode: %w: unknown op %v", meta.ErrInvalidArgument, c.Op)
 	}
@@ -387,6 +399,15 @@ func DecodeCommand(b []byte) (*Command, error) {
 		c.Key = d.str()
 		c.VersionID = d.str()
 		c.Tags = d.strMap()
+	case OpPutObjectLock:
+		c.Bucket = d.str()
+		c.Key = d.str()
+		c.VersionID = d.str()
+		c.Lock.SetRetention = d.bool1()
+		c.Lock.RetentionMode = d.str()
+		c.Lock.RetainUntil = d.varint()
+		c.Lock.SetLegalHold = d.bool1()
+		c.Lock.LegalHold = d.bool1()
 	default:
 		d.fail("unknown op")
 	}

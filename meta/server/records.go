@@ -35,7 +35,7 @@ func checkVersion2(d *dec) byte {
 }
 
 // objectExt encodes the fields v2 added after objectBody: VersionID,
-// DeleteMarker, PartChecksums.
+// DeleteMarker, PartChecksums, RetentionMode, RetainUntil, LegalHold.
 func (e *enc) objectExt(o *meta.Object) {
 	e.str(o.VersionID)
 	e.bool1(o.DeleteMarker)
@@ -43,6 +43,9 @@ func (e *enc) objectExt(o *meta.Object) {
 	for _, m := range o.PartChecksums {
 		e.strMap(m)
 	}
+	e.str(o.RetentionMode)
+	e.varint(o.RetainUntil)
+	e.bool1(o.LegalHold)
 }
 
 func (d *dec) objectExt(o *meta.Object) {
@@ -55,6 +58,9 @@ func (d *dec) objectExt(o *meta.Object) {
 			o.PartChecksums[i] = d.strMap()
 		}
 	}
+	o.RetentionMode = d.str()
+	o.RetainUntil = d.varint()
+	o.LegalHold = d.bool1()
 }
 
 // objectBody encodes an object without its bucket and key (the record's key
