@@ -211,7 +211,13 @@ func TestSingleVoter(t *testing.T) {
 	if err != nil || b.Owner != "u" {
 		t.Fatalf("GetBucket = %+v, %v", b, err)
 	}
-	st, err := c.members[0].node.Status(ctx)
+	// The leader publishes its API address through the log after winning
+	// the election, asynchronously: wait for it.
+	var st remote.Status
+	err = waitFor(ctx, func() bool {
+		st, err = c.members[0].node.Status(ctx)
+		return err == nil && st.LeaderAPI != ""
+	})
 	if err != nil || st.State != "Leader" || st.LeaderAPI != c.members[0].api || len(st.Members) != 1 {
 		t.Fatalf("Status = %+v, %v", st, err)
 	}
