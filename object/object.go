@@ -2,12 +2,12 @@ package object
 
 import (
 	"context"
-	"runtime"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -79,7 +79,7 @@ type Options struct {
 	// for one when all are busy. Sixteen 8 MiB packs in flight already
 	// saturate two cores; more only costs memory.
 	MaxPackBuffers int
-	Logger    *slog.Logger
+	Logger         *slog.Logger
 	// Now is the clock (nil = time.Now); commit times come from it.
 	Now func() time.Time
 }
@@ -152,8 +152,8 @@ type Layer struct {
 	// beyond the number of uploads).
 	packBufs *bufferPool
 	pendBufs *bufferPool
-	meta  meta.Service
-	cache *chunkCache
+	meta     meta.Service
+	cache    *chunkCache
 
 	// mu guards buckets and packs, small caches of immutable-enough metadata.
 	mu      sync.Mutex
