@@ -244,6 +244,9 @@ func (s *Server) objectForRead(ctx context.Context, rq *request, b meta.Bucket) 
 	h := rq.w.Header()
 	if !rq.has("versionId") {
 		o, err := s.b.HeadObject(ctx, b.Name, rq.key)
+		if errors.Is(err, meta.ErrNoSuchKey) && b.Versioning != "" {
+			s.markDeleted(ctx, h, b, rq.key)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -267,6 +270,23 @@ func (s *Server) objectForRead(ctx context.Context, rq *request, b meta.Bucket) 
 	h.Set("x-amz-version-id", apiVersionID(o.VersionID))
 	setLockHeaders(h, o)
 	return o, nil
+}
+
+// markDeleted sets x-amz-delete-marker and x-amz-version-id when the
+// latest version of key is a delete marker (GET/HEAD answering NoSuchKey).
+func (s *Server) markDeleted(ctx context.Context, h http.Header, b meta.Bucket, key string) {
+	v, ok := s.b.(Versioner)
+	if !ok {
+		return
+	}
+	lr, err := v.ListObjectVersions(ctx, &meta.ListVersionsRequest{Bucket: b.Name, Prefix: key, MaxKeys: 1})
+	if err != nil || len(lr.Versions) != 1 {
+		return
+	}
+	if o := lr.Versions[0]; o.Key == key && o.DeleteMarker && o.IsLatest {
+		h.Set("x-amz-delete-marker", "true")
+		h.Set("x-amz-version-id", apiVersionID(o.VersionID))
+	}
 }
 
 // versionFor returns one version (vid "" for the current one) of

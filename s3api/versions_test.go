@@ -115,7 +115,7 @@ func getString(c *minio.Client, bucket, key, vid string) (string, error) {
 
 func TestVersioningLifecycle(t *testing.T) {
 	ctx := context.Background()
-	c, _ := newVersionEnv(t)
+	c, srv := newVersionEnv(t)
 	if err := c.MakeBucket(ctx, "vbkt", minio.MakeBucketOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +181,13 @@ func TestVersioningLifecycle(t *testing.T) {
 	}
 	if _, err := getString(c, "vbkt", "k", ""); minio.ToErrorResponse(err).Code != "NoSuchKey" {
 		t.Fatalf("get under a delete marker = %v", err)
+	}
+	if req, err := http.NewRequest(http.MethodHead, srv.URL+"/vbkt/k", nil); err != nil {
+		t.Fatal(err)
+	} else if resp, err := signedDo(c, req); err != nil || resp.StatusCode != http.StatusNotFound || resp.Header.Get("x-amz-delete-marker") != "true" || resp.Header.Get("x-amz-version-id") == "" {
+		t.Fatalf("HEAD under a delete marker: %+v, %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	vs = listVersions(t, c, "vbkt")
 	var marker string
