@@ -41,13 +41,21 @@ type Result struct {
 	Elapsed  time.Duration
 	P50, P99 time.Duration
 	Errors   int
+	FirstErr string // the first error seen, if any
 }
 
 func (r Result) String() string {
 	mbs := float64(r.Bytes) / r.Elapsed.Seconds() / 1e6
 	return fmt.Sprintf("%-4s size=%-9s clients=%-3d ops=%-6d %9.1f MB/s %9.1f ops/s  p50=%-8s p99=%-8s errors=%d",
 		r.Op, sizeString(r.Size), r.Clients, r.Ops, mbs, float64(r.Ops)/r.Elapsed.Seconds(),
-		r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Errors)
+		r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Errors) + firstErr(r.FirstErr)
+}
+
+func firstErr(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " first-error=" + s
 }
 
 func sizeString(n int64) string {
@@ -149,7 +157,8 @@ func Bench(ctx context.Context, c Config) ([]Result, error) {
 		return nil, err
 	}
 	run := time.Now().UnixNano()
-	var written atomic.Int64
+	var mu sync.Mutex
+	var keys []string // objects whose PUT succeeded (phase ends cut some off)
 	put := phase(ctx, c, "PUT", func(ctx context.Context, i int) (int64, error) {
 		key := fmt.Sprintf("obj-%d-%d", run, i)
 		r := &genReader{pool: pool, size: c.Size, seed: uint64(run) + uint64(i), dup: c.Data == "dup"}
@@ -157,16 +166,17 @@ func Bench(ctx context.Context, c Config) ([]Result, error) {
 			ContentType: "application/octet-stream", DisableContentSha256: true, PartSize: 64 << 20,
 		})
 		if err == nil {
-			written.Add(1)
+			mu.Lock()
+			keys = append(keys, key)
+			mu.Unlock()
 		}
 		return c.Size, err
 	})
-	n := int(written.Load())
-	if n == 0 {
+	if len(keys) == 0 {
 		return []Result{put}, errors.New("no object was written")
 	}
 	get := phase(ctx, c, "GET", func(ctx context.Context, i int) (int64, error) {
-		key := fmt.Sprintf("obj-%d-%d", run, i%n)
+		key := keys[i%len(keys)]
 		o, err := cl.GetObject(ctx, c.Bucket, key, minio.GetObjectOptions{})
 		if err != nil {
 			return 0, err
@@ -186,6 +196,7 @@ func phase(ctx context.Context, c Config, name string, op func(context.Context, 
 	var lat []time.Duration
 	var total int64
 	errs := 0
+	first := ""
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range c.Clients {
@@ -204,6 +215,9 @@ func phase(ctx context.Context, c Config, name string, op func(context.Context, 
 				if err != nil {
 					if ctx.Err() == nil {
 						errs++
+						if first == "" {
+							first = err.Error()
+						}
 					}
 				} else {
 					lat = append(lat, d)
@@ -216,7 +230,7 @@ func phase(ctx context.Context, c Config, name string, op func(context.Context, 
 	wg.Wait()
 	el := time.Since(start)
 	slices.Sort(lat)
-	r := Result{Op: name, Size: c.Size, Clients: c.Clients, Ops: len(lat), Bytes: total, Elapsed: el, Errors: errs}
+	r := Result{Op: name, Size: c.Size, Clients: c.Clients, Ops: len(lat), Bytes: total, Elapsed: el, Errors: errs, FirstErr: first}
 	if len(lat) > 0 {
 		r.P50 = lat[len(lat)/2]
 		r.P99 = lat[len(lat)*99/100]
