@@ -1,10 +1,10 @@
 package s3api
 
 import (
-	"crypto/md5"
 	"errors"
-	"hash"
 	"sync"
+
+	md5simd "github.com/minio/md5-simd"
 )
 
 // MD5 runs at about 635 MB/s per core and cannot be parallelised within one
@@ -20,14 +20,23 @@ const (
 
 var errPipeClosed = errors.New("s3api: md5 pipe closed")
 
+// md5Lanes hashes the MD5s of concurrent uploads side by side in SIMD lanes
+// (github.com/minio/md5-simd: 16 streams per AVX-512 core, 8 with AVX2;
+// the standard library elsewhere). MD5 cannot be split within one stream,
+// but a gateway serves many at once: profiles of 16 concurrent PUTs showed
+// crypto/md5 at 20-27% of all CPU. One server for the process, like a
+// buffer pool: it holds no configuration.
+var md5Lanes = sync.OnceValue(md5simd.NewServer)
+
 // md5Pipe is a write-only MD5 whose hashing runs on a goroutine. Close must
 // be called whatever happens (it stops the hasher); Sum flushes and closes.
 // Safe for concurrent use, so that a backend still reading the body on
 // another goroutine cannot race with the handler's Close.
 type md5Pipe struct {
-	h    hash.Hash   // owned by the hasher goroutine until done is closed
-	full chan []byte // filled buffers, to the hasher
-	free chan []byte // hashed buffers, back to the writer
+	h    md5simd.Hasher // owned by the hasher goroutine
+	sum  []byte         // set by the hasher goroutine before done is closed
+	full chan []byte    // filled buffers, to the hasher
+	free chan []byte    // hashed buffers, back to the writer
 	done chan struct{}
 
 	mu   sync.Mutex // guards cur and shut
@@ -37,7 +46,7 @@ type md5Pipe struct {
 
 func newMD5Pipe() *md5Pipe {
 	p := &md5Pipe{
-		h:    md5.New(),
+		h:    md5Lanes().NewHash(),
 		full: make(chan []byte, pipeBufs),
 		free: make(chan []byte, pipeBufs),
 		done: make(chan struct{}),
@@ -51,6 +60,8 @@ func newMD5Pipe() *md5Pipe {
 			p.h.Write(b)
 			p.free <- b[:0]
 		}
+		p.sum = p.h.Sum(nil)
+		p.h.Close() // gives the lane back
 	}()
 	return p
 }
@@ -85,7 +96,7 @@ func (p *md5Pipe) Sum() []byte {
 	}
 	p.mu.Unlock()
 	p.Close()
-	return p.h.Sum(nil)
+	return p.sum
 }
 
 // Close stops the hasher and waits for it. Safe to call more than once.
