@@ -560,3 +560,33 @@ func ExampleSplitter() {
 	// 196608 65536 ac574fcb8bcb0465
 	// 262144 57856 05c89ff74f08aadd
 }
+
+// Sum gives the addresses the Splitter gives, keyed and unkeyed.
+func TestSumMatchesSplitter(t *testing.T) {
+	data := make([]byte, 1<<20)
+	for i := range data {
+		data[i] = byte(i * 7 >> 3)
+	}
+	key := bytes.Repeat([]byte{9}, KeySize)
+	for _, k := range [][]byte{nil, key} {
+		sp := NewSplitter(bytes.NewReader(data), Options{Key: k})
+		buf := make([]byte, DefaultMax)
+		for {
+			c, err := sp.Next(buf)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := Sum(k, c.Data)
+			if err != nil || a != c.Addr {
+				t.Fatalf("Sum = %v, %v; splitter %v", a, err, c.Addr)
+			}
+		}
+		sp.Close()
+	}
+	if _, err := Sum([]byte("short"), data); !errors.Is(err, ErrBadOptions) {
+		t.Fatalf("bad key: %v", err)
+	}
+}

@@ -8,8 +8,6 @@ import (
 	"io"
 	"sync"
 
-	"github.com/zeebo/blake3"
-
 	"github.com/tessera-store/tessera/chunk"
 	"github.com/tessera-store/tessera/erasure"
 	"github.com/tessera-store/tessera/meta"
@@ -220,7 +218,7 @@ func (l *Layer) chunkData(ctx context.Context, key []byte, ref meta.ChunkRef, lo
 	if err != nil {
 		return nil, fmt.Errorf("%w: chunk %v: %w", ErrCorrupt, ref.Addr, err)
 	}
-	if sum(key, data) != ref.Addr {
+	if a, err := chunk.Sum(key, data); err != nil || a != ref.Addr {
 		return nil, fmt.Errorf("%w: chunk %v: content does not match its address", ErrCorrupt, ref.Addr)
 	}
 	l.cache.put(ref.Addr, data)
@@ -282,20 +280,4 @@ func (s *shardReader) ReadShardAt(ctx context.Context, shard int, p []byte, off 
 		return err
 	}
 	return st.ReadAt(ctx, store.ShardID{Pack: s.p.ID, Index: shard}, p, off)
-}
-
-// sum computes a chunk address as the chunk package does: BLAKE3-256,
-// keyed in a private dedup domain.
-func sum(key []byte, data []byte) chunk.Addr {
-	if key == nil {
-		return blake3.Sum256(data)
-	}
-	h, err := blake3.NewKeyed(key)
-	if err != nil {
-		return chunk.Addr{} // never matches: the key was validated at bucket creation
-	}
-	h.Write(data)
-	var a chunk.Addr
-	h.Sum(a[:0])
-	return a
 }
