@@ -387,13 +387,10 @@ func (s *Server) splitTarget(r *http.Request) (bucket, key string, err error) {
 
 // Sub-resources S3 has that Tessera does not configure. GETs of those with a
 // "not configured" answer in AWS get it; everything else is NotImplemented.
+// (policy, cors, tagging and object-lock are stored: see bucketconfig.go.)
 var notConfigured = map[string]notFoundConfigError{
-	"policy":            {"NoSuchBucketPolicy", "The bucket policy does not exist"},
 	"lifecycle":         {"NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"},
-	"cors":              {"NoSuchCORSConfiguration", "The CORS configuration does not exist"},
 	"encryption":        {"ServerSideEncryptionConfigurationNotFoundError", "The server side encryption configuration was not found"},
-	"object-lock":       {"ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket"},
-	"tagging":           {"NoSuchTagSet", "The TagSet does not exist"},
 	"website":           {"NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration"},
 	"replication":       {"ReplicationConfigurationNotFoundError", "The replication configuration was not found"},
 	"ownershipControls": {"OwnershipControlsNotFoundError", "The bucket ownership controls were not found"},
