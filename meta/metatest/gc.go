@@ -270,3 +270,50 @@ func testIdempotency(t *testing.T, e *env) {
 		t.Fatalf("retry after missing chunks = %v", err)
 	}
 }
+
+// testSharedPack: two uploads whose new chunks sit in one pack (the object
+// layer packs small uploads together) each list the pack in their commit.
+// The pack is registered once and its LiveBytes count both uploads' frames,
+// so it dies only when both objects are gone.
+func testSharedPack(t *testing.T, e *env) {
+	e.mkBucket("bkt")
+	_, packs, infos := Content{Pack: 5, Chunks: []int{1, 2, 3, 4}}.Build()
+	packs[0].Length = 4 * 500
+	put := func(key string, tm int64, chunks []meta.ChunkInfo) {
+		t.Helper()
+		var refs []meta.ChunkRef
+		for _, c := range chunks {
+			refs = append(refs, meta.ChunkRef{Addr: c.Addr, Size: c.Size})
+		}
+		o := meta.Object{Bucket: "bkt", Key: key, Size: int64(len(refs)) * 1000, ETag: etag(key), Chunks: refs}
+		if err := e.s.PutObject(e.ctx, &meta.PutObjectRequest{ReqID: e.id(), Time: tm, Object: o, NewPacks: packs, NewChunks: chunks}); err != nil {
+			t.Fatalf("put %s: %v", key, err)
+		}
+	}
+	put("a", 10, infos[:2])
+	put("b", 11, infos[2:])
+	ps, err := e.s.GetPacks(e.ctx, []pack.ID{PackID(5)})
+	if err != nil || len(ps) != 1 || ps[0].ID != PackID(5) {
+		t.Fatalf("GetPacks = %+v, %v", ps, err)
+	}
+	if ps[0].LiveBytes != 2000 {
+		t.Fatalf("LiveBytes = %d, want 2000 (both uploads' frames)", ps[0].LiveBytes)
+	}
+	if st := e.stats(); st.Packs != 1 || st.StoredBytes != 2000 {
+		t.Fatalf("Stats = %+v, want the pack counted once", st)
+	}
+	del := func(key string, tm int64) {
+		t.Helper()
+		if err := e.s.DeleteObject(e.ctx, &meta.DeleteObjectRequest{ReqID: e.id(), Time: tm, Bucket: "bkt", Key: key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	del("a", 20)
+	if r := e.gc(1000, 10, 0); len(r.DeadPacks) != 0 {
+		t.Fatalf("pack died while b still uses it: %+v", r.DeadPacks)
+	}
+	del("b", 1001)
+	if r := e.gc(2000, 10, 0); len(r.DeadPacks) != 1 || r.DeadPacks[0].ID != PackID(5) {
+		t.Fatalf("DeadPacks = %+v, want pack 5", r.DeadPacks)
+	}
+}

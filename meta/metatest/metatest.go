@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Service) {
 		{"GC", testGC},
 		{"GCRevive", testGCRevive},
 		{"Packs", testPacks},
+		{"SharedPack", testSharedPack},
 		{"Idempotency", testIdempotency},
 		{"Cluster", testCluster},
 		{"Users", testUsers},

@@ -415,8 +415,11 @@ func (t *txn) stage(newPacks []meta.Pack, newChunks []meta.ChunkInfo, plus []met
 			return err
 		}
 		if old != nil {
-			// Already registered (a retried commit): keep the stored one.
+			// Already registered (a retried commit, or a pack shared by
+			// several uploads): keep the stored one, whose LiveBytes the
+			// fresh chunks below add to.
 			packs[p.ID] = &packState{p: old}
+			packOrder = append(packOrder, p.ID)
 			continue
 		}
 		p.LiveBytes = 0
