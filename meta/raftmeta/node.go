@@ -26,17 +26,31 @@ import (
 // ErrConfig reports an invalid Config.
 var ErrConfig = errors.New("raftmeta: invalid config")
 
+// EmbeddedAddr is the Raft address of an embedded member (Config.Embedded).
+// It is fixed, not a listener's, because the address is stored in the Raft
+// configuration: one that changed on every restart would leave the member
+// without a vote in its own group.
+const EmbeddedAddr = "embedded"
+
 // Config configures a Node. Zero durations and counts take the defaults
 // documented on each field, tuned for a LAN.
 type Config struct {
 	ID       string // unique, stable server ID
 	Dir      string // data directory (created if missing)
-	RaftAddr string // host:port for Raft traffic; port 0 picks one (tests)
+	RaftAddr string // host:port for Raft traffic; port 0 picks one (tests); "" when Embedded
 	APIAddr  string // the gRPC API address clients reach this member at
 	// Bootstrap makes a brand-new member form a single-voter group. It is
-	// ignored when Dir already holds Raft state.
+	// ignored when Dir already holds Raft state. When Dir/state already
+	// holds applied commands but there is no Raft state (a State moved from
+	// meta/local), the group starts from a snapshot of that State, so the
+	// log continues above its applied index.
 	Bootstrap bool
-	Logger    *slog.Logger // nil: slog.Default()
+	// Embedded runs a lone voter inside another process: no listener, an
+	// in-memory transport at EmbeddedAddr that nothing connects to. It
+	// needs Bootstrap and an empty RaftAddr, and the member can never gain
+	// peers (Join and AddVoter fail with meta.ErrInvalidArgument).
+	Embedded bool
+	Logger   *slog.Logger // nil: slog.Default()
 
 	HeartbeatTimeout   time.Duration // default 500ms
 	ElectionTimeout    time.Duration // default 500ms
@@ -58,8 +72,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: empty ID", ErrConfig)
 	case c.Dir == "":
 		return fmt.Errorf("%w: empty Dir", ErrConfig)
-	case c.RaftAddr == "":
-		return fmt.Errorf("%w: empty RaftAddr", ErrConfig)
+	case c.Embedded && c.RaftAddr != "":
+		return fmt.Errorf("%w: RaftAddr %q set on an embedded member (it has no network transport)", ErrConfig, c.RaftAddr)
+	case c.Embedded && !c.Bootstrap:
+		return fmt.Errorf("%w: an embedded member needs Bootstrap (it cannot join a group)", ErrConfig)
+	case !c.Embedded && c.RaftAddr == "":
+		return fmt.Errorf("%w: empty RaftAddr (set Embedded for a member without a network transport)", ErrConfig)
 	case c.MaxAppendEntries < 0 || c.MaxAppendEntries > 1024:
 		return fmt.Errorf("%w: MaxAppendEntries %d not in 0..1024", ErrConfig, c.MaxAppendEntries)
 	}
@@ -98,7 +116,7 @@ type Node struct {
 	cfg   Config
 	log   *slog.Logger
 	raft  *raft.Raft
-	trans *raft.NetworkTransport
+	trans transport
 	store *Store
 	st    *server.State
 	fsm   *fsm
@@ -119,6 +137,13 @@ var (
 	_ server.Proposer   = (*Node)(nil)
 	_ remote.AdminHooks = (*Node)(nil)
 )
+
+// transport is what a Node needs of its Raft transport: *raft.NetworkTransport
+// or, for an embedded member, *raft.InmemTransport.
+type transport interface {
+	raft.Transport
+	raft.WithClose
+}
 
 // Open starts a member from cfg.Dir.
 func Open(cfg Config) (*Node, error) {
@@ -148,16 +173,8 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("raftmeta: snapshot store: %w", err)
 	}
-	advertise, err := net.ResolveTCPAddr("tcp", cfg.RaftAddr)
-	if err != nil {
-		return nil, fmt.Errorf("%w: raft address %q: %v", ErrConfig, cfg.RaftAddr, err)
-	}
-	var adv net.Addr = advertise
-	if advertise.Port == 0 {
-		adv = nil // the listener's address
-	}
-	if n.trans, err = raft.NewTCPTransportWithLogger(cfg.RaftAddr, adv, 3, 10*time.Second, hl); err != nil {
-		return nil, fmt.Errorf("raftmeta: raft transport on %s: %w", cfg.RaftAddr, err)
+	if n.trans, err = newTransport(cfg, hl); err != nil {
+		return nil, err
 	}
 
 	rc := raft.DefaultConfig()
@@ -182,7 +199,7 @@ func Open(cfg Config) (*Node, error) {
 		}
 		if !has {
 			c := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter, ID: rc.LocalID, Address: n.trans.LocalAddr()}}}
-			if err := raft.BootstrapCluster(rc, n.store, n.store, snaps, n.trans, c); err != nil {
+			if err := n.bootstrap(rc, snaps, c); err != nil {
 				return nil, fmt.Errorf("raftmeta: bootstrap: %w", err)
 			}
 		}
@@ -196,6 +213,60 @@ func Open(cfg Config) (*Node, error) {
 	ok = true
 	n.log.Info("meta raft member started", "raft_addr", n.trans.LocalAddr(), "api_addr", cfg.APIAddr)
 	return n, nil
+}
+
+// newTransport opens cfg's Raft transport: TCP on RaftAddr, or an
+// in-memory one at EmbeddedAddr for an embedded member.
+func newTransport(cfg Config, hl hclog.Logger) (transport, error) {
+	if cfg.Embedded {
+		_, t := raft.NewInmemTransport(EmbeddedAddr)
+		return t, nil
+	}
+	advertise, err := net.ResolveTCPAddr("tcp", cfg.RaftAddr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: raft address %q: %v", ErrConfig, cfg.RaftAddr, err)
+	}
+	var adv net.Addr = advertise
+	if advertise.Port == 0 {
+		adv = nil // the listener's address
+	}
+	t, err := raft.NewTCPTransportWithLogger(cfg.RaftAddr, adv, 3, 10*time.Second, hl)
+	if err != nil {
+		return nil, fmt.Errorf("raftmeta: raft transport on %s: %w", cfg.RaftAddr, err)
+	}
+	return t, nil
+}
+
+// bootstrap forms a single-voter group with configuration c. Over an empty
+// State that is raft.BootstrapCluster: c at log index 1. A State that
+// already applied commands (one moved from meta/local, which numbers its
+// commands 1, 2, ...) would skip every entry of a fresh log up to its
+// applied index, taking them for replays (State.Apply). So the group
+// starts instead from a snapshot of that State at its applied index, term
+// 1, as if the log up to there had been compacted: Raft restores it on
+// start (fsm.Restore keeps the local State, which is as new), and the
+// first entry it appends is applied index + 1.
+func (n *Node) bootstrap(rc *raft.Config, snaps raft.SnapshotStore, c raft.Configuration) error {
+	if n.st.AppliedIndex() == 0 {
+		return raft.BootstrapCluster(rc, n.store, n.store, snaps, n.trans, c)
+	}
+	sn, err := n.st.Snapshot()
+	if err != nil {
+		return err
+	}
+	snap := &fsmSnapshot{sn: sn, dir: n.fsm.directory()}
+	defer snap.Release()
+	// A crash before Persist closes the sink leaves a temporary snapshot
+	// that the store ignores: the next start bootstraps again.
+	sink, err := snaps.Create(raft.SnapshotVersionMax, sn.Index(), 1, c, sn.Index(), n.trans)
+	if err != nil {
+		return err
+	}
+	if err := snap.Persist(sink); err != nil {
+		return err
+	}
+	n.log.Info("meta raft: bootstrapped over existing state", "index", sn.Index())
+	return nil
 }
 
 func (n *Node) closeStores() {
@@ -327,7 +398,8 @@ func (n *Node) Propose(ctx context.Context, cmd []byte) (server.Result, error) {
 }
 
 // ReadBarrier makes the next local read linearizable (server.Proposer): the
-// Barrier of the current term is applied, and this member still leads.
+// Barrier of the current term is applied, and this member still leads
+// (checked with a heartbeat round, except on an embedded member).
 func (n *Node) ReadBarrier(ctx context.Context) error {
 	if n.raft.State() != raft.Leader {
 		return fmt.Errorf("raftmeta: read: %w", meta.ErrNotLeader)
@@ -336,6 +408,13 @@ func (n *Node) ReadBarrier(ctx context.Context) error {
 		if err := n.barrier(ctx); err != nil {
 			return err
 		}
+	}
+	if n.cfg.Embedded {
+		// A lone voter that can never gain peers cannot be deposed: no
+		// other leader can commit behind its back. VerifyLeader would
+		// prove nothing and costs a trip through Raft's leader loop,
+		// queued behind its log fsyncs.
+		return ctx.Err()
 	}
 	return raftErr("verify leader", wait(ctx, n.raft.VerifyLeader()))
 }
@@ -351,6 +430,10 @@ func (n *Node) publish(ctx context.Context, id, apiAddr string) error {
 
 // Join adds a voter (leader only) and records its API address.
 func (n *Node) Join(ctx context.Context, id, raftAddr, apiAddr string) error {
+	if n.cfg.Embedded {
+		// No peer could reach it, and a second voter would cost the quorum.
+		return fmt.Errorf("raftmeta: join %s: %w: an embedded member cannot have peers", id, meta.ErrInvalidArgument)
+	}
 	if n.raft.State() != raft.Leader {
 		return fmt.Errorf("raftmeta: join: %w", meta.ErrNotLeader)
 	}
