@@ -66,6 +66,12 @@ type Options struct {
 	// InlineMax: objects up to this size live inside the manifest (0 = 4 KiB;
 	// negative disables inlining).
 	InlineMax int
+	// SharedMax: uploads of a declared size up to this share packs with
+	// other uploads (0 = PackSize/2; negative: never).
+	SharedMax int
+	// SharedSeals bounds the shared packs being written at once; an upload
+	// waiting on a full slot lets its pack gather more uploads (0 = 2).
+	SharedSeals int
 	// MaxPut bounds one PUT or part (0 = 5 GiB).
 	MaxPut int64
 	// LookupBatch is how many chunk addresses one index lookup carries (0 = 512).
@@ -120,6 +126,12 @@ func (o *Options) setDefaults() {
 	if o.InlineMax == 0 {
 		o.InlineMax = 4 << 10
 	}
+	if o.SharedMax == 0 {
+		o.SharedMax = o.PackSize / 2
+	}
+	if o.SharedSeals == 0 {
+		o.SharedSeals = 2
+	}
 	if o.MaxPut == 0 {
 		o.MaxPut = 5 << 30
 	}
@@ -154,6 +166,7 @@ type Layer struct {
 	pendBufs *bufferPool
 	meta     meta.Service
 	cache    *chunkCache
+	shared   *sharedPacker // nil when SharedMax < 0
 
 	// mu guards buckets and packs, small caches of immutable-enough metadata.
 	mu      sync.Mutex
@@ -189,6 +202,9 @@ func New(opt Options) (*Layer, error) {
 	maxChunk := chunkMax(opt.Chunk)
 	l.packBufs = newBufferPool(opt.PackSize+maxChunk+64+packSlack, opt.MaxPackBuffers)
 	l.pendBufs = newBufferPool(pendingBytes+maxChunk, 0)
+	if opt.SharedMax > 0 {
+		l.shared = newSharedPacker(l, opt.SharedSeals)
+	}
 	return l, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -57,6 +58,12 @@ type writer struct {
 	// maxSealing at once per upload.
 	sealers errgroup.Group
 	mu      sync.Mutex // guards out.newPacks written by sealers
+
+	// shared: new frames go to the layer's shared packs (small uploads);
+	// scratch holds one encoded frame, sharedPacks the packs used.
+	shared      bool
+	scratch     []byte
+	sharedPacks []*sharedPack
 }
 
 type pendingChunk struct {
@@ -114,9 +121,13 @@ func (l *Layer) write(ctx context.Context, key []byte, body io.Reader, want, max
 	}
 
 	w := l.newWriter(ctx, key)
+	w.shared = l.shared != nil && want >= 0 && want <= int64(l.opt.SharedMax)
 	err := w.run(body)
 	if werr := w.sealers.Wait(); err == nil {
 		err = werr
+	}
+	if err == nil {
+		err = w.waitShared()
 	}
 	if w.frames != nil { // an open pack abandoned by an error
 		l.packBufs.put(w.frames)
@@ -253,6 +264,9 @@ func (w *writer) flushPending() error {
 
 // addFrame compresses a new chunk into the open pack, sealing it when full.
 func (w *writer) addFrame(a chunk.Addr, data []byte) error {
+	if w.shared {
+		return w.addShared(a, data)
+	}
 	if len(w.infos) == 0 {
 		w.packID = pack.NewID()
 		if w.frames == nil {
@@ -275,6 +289,42 @@ func (w *writer) addFrame(a chunk.Addr, data []byte) error {
 	})
 	if len(w.frames) >= w.l.opt.PackSize {
 		return w.seal()
+	}
+	return nil
+}
+
+// addShared compresses a new chunk and appends it to a shared pack.
+func (w *writer) addShared(a chunk.Addr, data []byte) error {
+	if w.scratch == nil {
+		w.scratch = make([]byte, 0, w.maxChunk)
+	}
+	w.scratch = pack.AppendFrame(w.scratch[:0], data, w.l.codec)
+	sp, off, err := w.l.shared.add(w.ctx, w.scratch)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(w.sharedPacks, sp) {
+		w.sharedPacks = append(w.sharedPacks, sp)
+	}
+	w.out.newChunks = append(w.out.newChunks, meta.ChunkInfo{
+		Addr:   a,
+		Pack:   sp.id,
+		Offset: int64(off),
+		Length: int32(len(w.scratch)),
+		Size:   uint32(len(data)),
+	})
+	return nil
+}
+
+// waitShared waits until the shared packs holding this upload's chunks are
+// written, and lists them for the commit.
+func (w *writer) waitShared() error {
+	for _, sp := range w.sharedPacks {
+		p, err := w.l.shared.wait(w.ctx, sp)
+		if err != nil {
+			return err
+		}
+		w.out.newPacks = append(w.out.newPacks, p)
 	}
 	return nil
 }
