@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"errors"
+	"hash"
 	"sync"
 
 	md5simd "github.com/minio/md5-simd"
@@ -33,7 +34,7 @@ var md5Lanes = sync.OnceValue(md5simd.NewServer)
 // Safe for concurrent use, so that a backend still reading the body on
 // another goroutine cannot race with the handler's Close.
 type md5Pipe struct {
-	h    md5simd.Hasher // owned by the hasher goroutine
+	h    hash.Hash // owned by the hasher goroutine
 	sum  []byte         // set by the hasher goroutine before done is closed
 	full chan []byte    // filled buffers, to the hasher
 	free chan []byte    // hashed buffers, back to the writer
@@ -45,8 +46,14 @@ type md5Pipe struct {
 }
 
 func newMD5Pipe() *md5Pipe {
+	h := md5Lanes().NewHash()
+	return newMD5PipeOf(h, func() { h.Close() }) // Close gives the lane back
+}
+
+// newMD5PipeOf pipes into h; release runs when the hasher is done.
+func newMD5PipeOf(h hash.Hash, release func()) *md5Pipe {
 	p := &md5Pipe{
-		h:    md5Lanes().NewHash(),
+		h:    h,
 		full: make(chan []byte, pipeBufs),
 		free: make(chan []byte, pipeBufs),
 		done: make(chan struct{}),
@@ -61,7 +68,7 @@ func newMD5Pipe() *md5Pipe {
 			p.free <- b[:0]
 		}
 		p.sum = p.h.Sum(nil)
-		p.h.Close() // gives the lane back
+		release()
 	}()
 	return p
 }
