@@ -34,10 +34,10 @@ var md5Lanes = sync.OnceValue(md5simd.NewServer)
 // Safe for concurrent use, so that a backend still reading the body on
 // another goroutine cannot race with the handler's Close.
 type md5Pipe struct {
-	h    hash.Hash // owned by the hasher goroutine
-	sum  []byte         // set by the hasher goroutine before done is closed
-	full chan []byte    // filled buffers, to the hasher
-	free chan []byte    // hashed buffers, back to the writer
+	h    hash.Hash   // owned by the hasher goroutine
+	sum  []byte      // set by the hasher goroutine before done is closed
+	full chan []byte // filled buffers, to the hasher
+	free chan []byte // hashed buffers, back to the writer
 	done chan struct{}
 
 	mu   sync.Mutex // guards cur and shut
