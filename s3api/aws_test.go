@@ -3,6 +3,7 @@ package s3api
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -224,6 +225,80 @@ func TestAWSMultipart(t *testing.T) {
 		PartNumber: aws.Int32(1), Body: strings.NewReader("x"),
 	}); awsCode(err) != "NoSuchUpload" {
 		t.Errorf("upload to missing upload: %v", err)
+	}
+}
+
+// TestAWSUploadPartCopyChecksum: with the SDK, a part copied into a CRC32C
+// upload carries its CRC32C in CopyPartResult, ListParts and
+// GetObjectAttributes, and Complete with it gives the COMPOSITE checksum.
+func TestAWSUploadPartCopyChecksum(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.aws(t, aliceKey, aliceSecret)
+	const partSize = 64 << 10
+	e.fb.minPart = partSize
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("pcopy")}); err != nil {
+		t.Fatal(err)
+	}
+	src := randBytes(22, 3*partSize)
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("pcopy"), Key: aws.String("src"), Body: bytes.NewReader(src)}); err != nil {
+		t.Fatal(err)
+	}
+	cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket: aws.String("pcopy"), Key: aws.String("dst"), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ranges := [][2]int{{0, partSize}, {2 * partSize, 2*partSize + 1000}}
+	var parts []types.CompletedPart
+	var raw []byte // the part CRC32Cs, for the composite by hand
+	for i, rg := range ranges {
+		want := crc32cOf(src[rg[0]:rg[1]])
+		pc, err := c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
+			Bucket: aws.String("pcopy"), Key: aws.String("dst"), UploadId: cr.UploadId, PartNumber: aws.Int32(int32(i + 1)),
+			CopySource: aws.String("pcopy/src"), CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", rg[0], rg[1]-1)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := aws.ToString(pc.CopyPartResult.ChecksumCRC32C); got != want {
+			t.Errorf("part %d: CopyPartResult CRC32C %q, want %q", i+1, got, want)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: pc.CopyPartResult.ETag, ChecksumCRC32C: pc.CopyPartResult.ChecksumCRC32C})
+		sum, _ := base64.StdEncoding.DecodeString(want)
+		raw = append(raw, sum...)
+	}
+	lp, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String("pcopy"), Key: aws.String("dst"), UploadId: cr.UploadId})
+	if err != nil || len(lp.Parts) != 2 {
+		t.Fatalf("ListParts = %+v, %v", lp, err)
+	}
+	for i, p := range lp.Parts {
+		if aws.ToString(p.ChecksumCRC32C) != aws.ToString(parts[i].ChecksumCRC32C) {
+			t.Errorf("ListParts part %d CRC32C %q, want %q", i+1, aws.ToString(p.ChecksumCRC32C), aws.ToString(parts[i].ChecksumCRC32C))
+		}
+	}
+	done, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String("pcopy"), Key: aws.String("dst"), UploadId: cr.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := crc32cOf(raw) + "-2"; aws.ToString(done.ChecksumCRC32C) != want || done.ChecksumType != types.ChecksumTypeComposite {
+		t.Errorf("object CRC32C %q %s, want %q COMPOSITE", aws.ToString(done.ChecksumCRC32C), done.ChecksumType, want)
+	}
+	at, err := c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{
+		Bucket: aws.String("pcopy"), Key: aws.String("dst"),
+		ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesObjectParts, types.ObjectAttributesChecksum},
+	})
+	if err != nil || at.ObjectParts == nil || len(at.ObjectParts.Parts) != 2 {
+		t.Fatalf("GetObjectAttributes = %+v, %v", at, err)
+	}
+	for i, p := range at.ObjectParts.Parts {
+		if aws.ToString(p.ChecksumCRC32C) != aws.ToString(parts[i].ChecksumCRC32C) {
+			t.Errorf("attributes part %d CRC32C %q, want %q", i+1, aws.ToString(p.ChecksumCRC32C), aws.ToString(parts[i].ChecksumCRC32C))
+		}
 	}
 }
 

@@ -41,6 +41,8 @@ type Backend interface {
 
 	// Multipart. UploadPart streams like PutObject; UploadPartCopy takes
 	// bytes [off, off+n) of src (whole-object copies are metadata only).
+	// UploadPartCopy stores no part checksum: into an upload that declared
+	// a checksum algorithm, s3api copies with OpenObject and UploadPart.
 	CreateUpload(ctx context.Context, u *meta.Upload) (uploadID string, err error)
 	UploadPart(ctx context.Context, bucket, key, uploadID string, in *PartInput) (*meta.Part, error)
 	UploadPartCopy(ctx context.Context, bucket, key, uploadID string, number int, src *meta.Object, off, n int64) (*meta.Part, error)

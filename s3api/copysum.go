@@ -2,7 +2,10 @@ package s3api
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"strings"
@@ -87,4 +90,43 @@ func (s *Server) fullObjectChecksum(ctx context.Context, src *meta.Object, alg c
 		}
 	}
 	return checksum.Encode(hs.Sum(nil)), nil
+}
+
+// copyPartSummed makes part num of upload id from bytes [off, off+n) of src
+// when the upload declared checksum algorithm alg. Backend.UploadPartCopy
+// stores no checksum, so the bytes stream from the source through
+// UploadPart instead, hashed on the way (MD5 for the ETag, and alg), and the
+// part is stored with its checksum as an uploaded part is. This gives up
+// UploadPartCopy's metadata-only copy of a whole single-part source: the
+// checksum needs the bytes anyway. The write path deduplicates the copied
+// chunks against the source's, so they are not stored twice.
+func (s *Server) copyPartSummed(ctx context.Context, bucket, key, id string, num int, src *meta.Object, off, n int64, alg checksum.Algorithm) (*meta.Part, error) {
+	rc, err := s.b.OpenObject(ctx, src, off, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	sum := &partSummer{md5: md5.New(), ck: alg.New()}
+	in := &PartInput{Number: num, Body: io.TeeReader(rc, sum), Size: n, Seal: func(p *meta.Part) error {
+		if sum.n != n {
+			return fmt.Errorf("s3api: part copy from %s/%s: read %d of %d bytes: %w", src.Bucket, src.Key, sum.n, n, io.ErrUnexpectedEOF)
+		}
+		p.ETag = hex.EncodeToString(sum.md5.Sum(nil))
+		p.Checksums = map[string]string{alg.String(): checksum.Encode(sum.ck.Sum(nil))}
+		return nil
+	}}
+	return s.b.UploadPart(ctx, bucket, key, id, in)
+}
+
+// partSummer hashes a part copy's bytes as the backend reads them.
+type partSummer struct {
+	md5, ck hash.Hash
+	n       int64
+}
+
+func (w *partSummer) Write(p []byte) (int, error) {
+	w.md5.Write(p)
+	w.ck.Write(p)
+	w.n += int64(len(p))
+	return len(p), nil
 }

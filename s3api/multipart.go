@@ -69,6 +69,16 @@ func (s *Server) createUpload(ctx context.Context, rq *request, b meta.Bucket) e
 		obj.Checksums = map[string]string{alg.String(): ""}
 		obj.ChecksumType = typ
 	}
+	// Object Lock is decided here, as for PutObject: the headers are
+	// validated now, and the retention (theirs, else the bucket's default
+	// counted from now) and legal hold travel in the upload's template,
+	// which CompleteMultipartUpload commits as the new version. The lock is
+	// thus in place in the same commit that makes the object visible; a
+	// default applied at completion would need a second commit
+	// (PutObjectLock), leaving the version briefly unprotected.
+	if err := s.applyObjectLock(ctx, rq, b, &obj); err != nil {
+		return err
+	}
 	u := &meta.Upload{Bucket: b.Name, Key: rq.key, Initiated: s.opt.Now().UnixNano(), Object: obj}
 	id, err := s.b.CreateUpload(ctx, u)
 	if err != nil {
@@ -148,11 +158,34 @@ func (s *Server) uploadPartCopy(ctx context.Context, rq *request, b meta.Bucket)
 	if n > s.opt.MaxPutSize {
 		return fmt.Errorf("%w: part copy of %d bytes", ErrEntityTooLarge, n)
 	}
-	p, err := s.b.UploadPartCopy(ctx, b.Name, rq.key, rq.query("uploadId"), num, src, off, n)
+	id := rq.query("uploadId")
+	u, err := s.b.GetUpload(ctx, b.Name, rq.key, id)
 	if err != nil {
 		return err
 	}
-	return s.writeXML(rq, http.StatusOK, copyPartResult{NS: s3NS, LastModified: xmlTime(p.Modified), ETag: quoteETag(p.ETag)})
+	var p *meta.Part
+	if alg := uploadAlgorithm(u); alg != checksum.None {
+		p, err = s.copyPartSummed(ctx, b.Name, rq.key, id, num, src, off, n, alg)
+	} else {
+		p, err = s.b.UploadPartCopy(ctx, b.Name, rq.key, id, num, src, off, n)
+	}
+	if err != nil {
+		return err
+	}
+	res := copyPartResult{NS: s3NS, LastModified: xmlTime(p.Modified), ETag: quoteETag(p.ETag)}
+	res.checksumFields = checksumXML(p.Checksums)
+	return s.writeXML(rq, http.StatusOK, res)
+}
+
+// uploadAlgorithm returns the checksum algorithm u was created with:
+// checksum.None when it declared none, or one this gateway cannot compute.
+func uploadAlgorithm(u *meta.Upload) checksum.Algorithm {
+	for name := range u.Object.Checksums {
+		if a, err := checksum.Parse(name); err == nil {
+			return a
+		}
+	}
+	return checksum.None
 }
 
 // allParts pages through an upload's parts.
@@ -174,19 +207,30 @@ func (s *Server) allParts(ctx context.Context, bucket, key, id string) (map[int]
 	}
 }
 
+// sum returns the part checksum of algorithm alg the client listed ("" if
+// none).
+func (p completePart) sum(alg checksum.Algorithm) string {
+	switch alg {
+	case checksum.CRC32:
+		return p.ChecksumCRC32
+	case checksum.CRC32C:
+		return p.ChecksumCRC32C
+	case checksum.CRC64NVME:
+		return p.ChecksumCRC64NVME
+	case checksum.SHA1:
+		return p.ChecksumSHA1
+	case checksum.SHA256:
+		return p.ChecksumSHA256
+	}
+	return ""
+}
+
 // completeChecksums computes the whole object's checksum from its parts'
 // for an upload that declared an algorithm.
 func (s *Server) completeChecksums(ctx context.Context, u *meta.Upload, named []completePart) (map[string]string, string, error) {
-	if len(u.Object.Checksums) == 0 {
-		return nil, "", nil
-	}
-	var alg checksum.Algorithm
-	for name := range u.Object.Checksums {
-		a, err := checksum.Parse(name)
-		if err != nil {
-			return nil, "", nil // an algorithm this gateway cannot combine
-		}
-		alg = a
+	alg := uploadAlgorithm(u)
+	if alg == checksum.None {
+		return nil, "", nil // none declared, or one this gateway cannot combine
 	}
 	parts, err := s.allParts(ctx, u.Bucket, u.Key, u.UploadID)
 	if err != nil {
@@ -198,9 +242,14 @@ func (s *Server) completeChecksums(ctx context.Context, u *meta.Upload, named []
 		if !ok {
 			return nil, "", fmt.Errorf("%w: part %d", meta.ErrInvalidPart, cp.PartNumber)
 		}
-		raw, err := alg.Decode(p.Checksums[alg.String()])
+		have := p.Checksums[alg.String()]
+		raw, err := alg.Decode(have)
 		if err != nil || len(raw) == 0 {
 			return nil, "", withMessage(ErrInvalidRequest, fmt.Sprintf("The upload was created using the %s checksum algorithm but part %d has no valid checksum.", alg, cp.PartNumber))
+		}
+		// A part checksum the client lists must be the stored one, as in AWS.
+		if want := cp.sum(alg); want != "" && want != have {
+			return nil, "", fmt.Errorf("%w: part %d %s %q, have %q", meta.ErrInvalidPart, cp.PartNumber, alg, want, have)
 		}
 		ps = append(ps, checksum.Part{Sum: raw, Size: p.Size})
 	}

@@ -485,7 +485,8 @@ func (s *Server) lockConfig(ctx context.Context, b meta.Bucket) (*objectlock.Con
 }
 
 // applyObjectLock sets o's retention and legal hold for a new version from
-// the x-amz-object-lock-* headers or the bucket's default retention.
+// the x-amz-object-lock-* headers or the bucket's default retention (o is
+// the upload's template for CreateMultipartUpload).
 func (s *Server) applyObjectLock(ctx context.Context, rq *request, b meta.Bucket, o *meta.Object) error {
 	now := s.opt.Now()
 	ret, hold, err := objectlock.FromHeaders(rq.r.Header, now)

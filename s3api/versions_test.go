@@ -3,7 +3,10 @@ package s3api_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net/http"
@@ -423,5 +426,171 @@ func TestObjectLockVersions(t *testing.T) {
 	putString(t, c, "plain", "k", "x")
 	if err := c.PutObjectLegalHold(ctx, "plain", "k", minio.PutObjectLegalHoldOptions{Status: &on}); minio.ToErrorResponse(err).Code != "InvalidRequest" {
 		t.Fatalf("legal hold without Object Lock = %v", err)
+	}
+}
+
+// uploadOnePart creates a multipart upload of key with opts, uploads one
+// part and completes it.
+func uploadOnePart(t *testing.T, c *minio.Client, bucket, key string, opts minio.PutObjectOptions) (minio.UploadInfo, error) {
+	t.Helper()
+	ctx := context.Background()
+	core := minio.Core{Client: c}
+	id, err := core.NewMultipartUpload(ctx, bucket, key, opts)
+	if err != nil {
+		return minio.UploadInfo{}, err
+	}
+	p, err := core.PutObjectPart(ctx, bucket, key, id, 1, strings.NewReader("one part"), 8, minio.PutObjectPartOptions{})
+	if err != nil {
+		t.Fatalf("PutObjectPart: %v", err)
+	}
+	return core.CompleteMultipartUpload(ctx, bucket, key, id, []minio.CompletePart{{PartNumber: 1, ETag: p.ETag}}, minio.PutObjectOptions{})
+}
+
+// TestObjectLockMultipart: the x-amz-object-lock-* headers of
+// CreateMultipartUpload, or the bucket's default retention, lock the version
+// CompleteMultipartUpload creates, which then cannot be deleted, as a locked
+// PutObject version.
+func TestObjectLockMultipart(t *testing.T) {
+	ctx := context.Background()
+	c, _ := newVersionEnv(t)
+	if err := c.MakeBucket(ctx, "mlk", minio.MakeBucketOptions{ObjectLocking: true}); err != nil {
+		t.Fatal(err)
+	}
+	mode, days, unit := minio.Governance, uint(1), minio.Days
+	if err := c.SetObjectLockConfig(ctx, "mlk", &mode, &days, &unit); err != nil {
+		t.Fatal(err)
+	}
+	denied := func(err error) bool { return minio.ToErrorResponse(err).Code == "AccessDenied" }
+
+	// No headers: the bucket's default retention (GOVERNANCE, 1 day).
+	before := time.Now()
+	info, err := uploadOnePart(t, c, "mlk", "default", minio.PutObjectOptions{})
+	if err != nil || info.VersionID == "" {
+		t.Fatalf("complete = %+v, %v", info, err)
+	}
+	after := time.Now()
+	gm, gu, err := c.GetObjectRetention(ctx, "mlk", "default", info.VersionID)
+	if err != nil || gm == nil || *gm != minio.Governance || gu == nil ||
+		gu.Before(before.AddDate(0, 0, 1).Add(-time.Second)) || gu.After(after.AddDate(0, 0, 1).Add(time.Second)) {
+		t.Fatalf("default retention = %v %v, %v (uploaded between %v and %v)", gm, gu, err, before, after)
+	}
+	if err := c.RemoveObject(ctx, "mlk", "default", minio.RemoveObjectOptions{VersionID: info.VersionID}); !denied(err) {
+		t.Fatalf("delete of a default-retained version = %v", err)
+	}
+
+	// Headers win over the default; a legal hold blocks even the bypass.
+	until := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	info, err = uploadOnePart(t, c, "mlk", "explicit", minio.PutObjectOptions{Mode: minio.Governance, RetainUntilDate: until, LegalHold: minio.LegalHoldEnabled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gm, gu, err := c.GetObjectRetention(ctx, "mlk", "explicit", info.VersionID); err != nil || *gm != minio.Governance || !gu.Equal(until) {
+		t.Fatalf("retention = %v %v, %v; want GOVERNANCE %v", gm, gu, err, until)
+	}
+	st, err := c.StatObject(ctx, "mlk", "explicit", minio.StatObjectOptions{VersionID: info.VersionID})
+	if err != nil || st.Metadata.Get("X-Amz-Object-Lock-Mode") != "GOVERNANCE" || st.Metadata.Get("X-Amz-Object-Lock-Legal-Hold") != "ON" {
+		t.Fatalf("stat = %+v, %v", st.Metadata, err)
+	}
+	if err := c.RemoveObject(ctx, "mlk", "explicit", minio.RemoveObjectOptions{VersionID: info.VersionID, GovernanceBypass: true}); !denied(err) {
+		t.Fatalf("delete under legal hold = %v", err)
+	}
+	off := minio.LegalHoldDisabled
+	if err := c.PutObjectLegalHold(ctx, "mlk", "explicit", minio.PutObjectLegalHoldOptions{VersionID: info.VersionID, Status: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RemoveObject(ctx, "mlk", "explicit", minio.RemoveObjectOptions{VersionID: info.VersionID}); !denied(err) {
+		t.Fatalf("delete under GOVERNANCE = %v", err)
+	}
+	if err := c.RemoveObject(ctx, "mlk", "explicit", minio.RemoveObjectOptions{VersionID: info.VersionID, GovernanceBypass: true}); err != nil {
+		t.Fatalf("delete with bypass = %v", err)
+	}
+
+	// COMPLIANCE: no bypass, also not through DeleteObjects.
+	info, err = uploadOnePart(t, c, "mlk", "compliance", minio.PutObjectOptions{Mode: minio.Compliance, RetainUntilDate: until})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RemoveObject(ctx, "mlk", "compliance", minio.RemoveObjectOptions{VersionID: info.VersionID, GovernanceBypass: true}); !denied(err) {
+		t.Fatalf("delete under COMPLIANCE = %v", err)
+	}
+	objs := make(chan minio.ObjectInfo, 1)
+	objs <- minio.ObjectInfo{Key: "compliance", VersionID: info.VersionID}
+	close(objs)
+	for re := range c.RemoveObjects(ctx, "mlk", objs, minio.RemoveObjectsOptions{GovernanceBypass: true}) {
+		if !denied(re.Err) {
+			t.Fatalf("DeleteObjects under COMPLIANCE = %v", re.Err)
+		}
+	}
+	if _, err := getString(c, "mlk", "compliance", info.VersionID); err != nil {
+		t.Fatalf("retained version gone: %v", err)
+	}
+
+	// Headers are checked at create, with PutObject's errors.
+	if err := c.MakeBucket(ctx, "mplain", minio.MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, bucket string
+		opts         minio.PutObjectOptions
+		code         string
+	}{
+		{"bad mode", "mlk", minio.PutObjectOptions{Mode: "FOREVER", RetainUntilDate: until}, "InvalidArgument"},
+		{"mode without date", "mlk", minio.PutObjectOptions{Mode: minio.Governance}, "InvalidArgument"},
+		{"past date", "mlk", minio.PutObjectOptions{Mode: minio.Governance, RetainUntilDate: time.Now().Add(-time.Hour)}, "InvalidArgument"},
+		{"no Object Lock", "mplain", minio.PutObjectOptions{Mode: minio.Governance, RetainUntilDate: until}, "InvalidRequest"},
+		{"legal hold without Object Lock", "mplain", minio.PutObjectOptions{LegalHold: minio.LegalHoldEnabled}, "InvalidRequest"},
+	} {
+		_, err := minio.Core{Client: c}.NewMultipartUpload(ctx, tt.bucket, "k", tt.opts)
+		if er := minio.ToErrorResponse(err); er.Code != tt.code || er.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %v (%d), want 400 %s", tt.name, err, er.StatusCode, tt.code)
+		}
+	}
+	// Without headers a bucket without Object Lock is unaffected.
+	if _, err := uploadOnePart(t, c, "mplain", "k", minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.GetObjectRetention(ctx, "mplain", "k", ""); minio.ToErrorResponse(err).Code != "InvalidRequest" {
+		t.Errorf("retention on a plain bucket = %v", err)
+	}
+}
+
+// TestUploadPartCopyChecksumLayer: UploadPartCopy into a CRC32C upload over
+// the real object layer; the copied part keeps its checksum through the
+// metadata state machine.
+func TestUploadPartCopyChecksumLayer(t *testing.T) {
+	ctx := context.Background()
+	c, _ := newVersionEnv(t)
+	core := minio.Core{Client: c}
+	if err := c.MakeBucket(ctx, "pcl", minio.MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Repeat("0123456789abcdef", 4096) // 64 KiB: chunked, not inline
+	putString(t, c, "pcl", "src", src)
+	// As minio-go's PutObject asks for an algorithm (a header it sends from UserMetadata).
+	id, err := core.NewMultipartUpload(ctx, "pcl", "dst", minio.PutObjectOptions{UserMetadata: map[string]string{"X-Amz-Checksum-Algorithm": "CRC32C"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := core.CopyObjectPart(ctx, "pcl", "src", "pcl", "dst", id, 1, 16, 1000, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crc := crc32.Checksum([]byte(src[16:1016]), crc32.MakeTable(crc32.Castagnoli))
+	want := base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, crc))
+	if p.ChecksumCRC32C != want {
+		t.Fatalf("CopyPartResult CRC32C %q, want %q", p.ChecksumCRC32C, want)
+	}
+	lp, err := core.ListObjectParts(ctx, "pcl", "dst", id, 0, 10)
+	if err != nil || len(lp.ObjectParts) != 1 || lp.ObjectParts[0].ChecksumCRC32C != want {
+		t.Fatalf("ListParts = %+v, %v", lp.ObjectParts, err)
+	}
+	raw := binary.BigEndian.AppendUint32(nil, crc)
+	composite := base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, crc32.Checksum(raw, crc32.MakeTable(crc32.Castagnoli)))) + "-1"
+	info, err := core.CompleteMultipartUpload(ctx, "pcl", "dst", id, []minio.CompletePart{p}, minio.PutObjectOptions{})
+	if err != nil || info.ChecksumCRC32C != composite {
+		t.Fatalf("complete = %+v, %v; want CRC32C %q", info, err, composite)
+	}
+	if got, err := getString(c, "pcl", "dst", ""); err != nil || got != src[16:1016] {
+		t.Fatalf("GET = %d bytes, %v", len(got), err)
 	}
 }

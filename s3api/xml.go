@@ -134,7 +134,7 @@ func fullControl(o owner) accessControlPolicy {
 }
 
 // checksumFields are the per-algorithm checksum elements of CopyObjectResult,
-// CompleteMultipartUploadResult and ListParts' Part, by the names S3 and
+// CopyPartResult, CompleteMultipartUploadResult and ListParts' Part, by the names S3 and
 // minio-go v7.4.1 use.
 type checksumFields struct {
 	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
@@ -223,11 +223,14 @@ type copyObjectResult struct {
 	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
+// copyPartResult carries the part's checksum when the upload declared an
+// algorithm, as AWS's does.
 type copyPartResult struct {
 	XMLName      xml.Name `xml:"CopyPartResult"`
 	NS           string   `xml:"xmlns,attr"`
 	LastModified string   `xml:"LastModified"`
 	ETag         string   `xml:"ETag"`
+	checksumFields
 }
 
 // tagging is the Tagging document of Get/PutObjectTagging.

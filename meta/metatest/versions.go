@@ -340,4 +340,24 @@ func testObjectLock(t *testing.T, e *env) {
 			t.Errorf("PutObjectLock(%s, %q) = %v, want %v", tt.key, tt.vid, err, tt.want)
 		}
 	}
+	// An upload's template carries the lock of the version Complete makes
+	// (CreateMultipartUpload's x-amz-object-lock-*).
+	err = e.s.CreateUpload(ctx, &meta.CreateUploadRequest{ReqID: e.id(), Time: 50, Upload: meta.Upload{
+		Bucket: "lock", Key: "mp", UploadID: "u1",
+		Object: meta.Object{RetentionMode: "COMPLIANCE", RetainUntil: 2000, LegalHold: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, err := e.s.GetUpload(ctx, "lock", "mp", "u1"); err != nil || u.Object.RetentionMode != "COMPLIANCE" || u.Object.RetainUntil != 2000 || !u.Object.LegalHold {
+		t.Fatalf("GetUpload = %+v, %v", u, err)
+	}
+	tag := e.putPart("lock", "mp", "u1", 1, Content{Pack: 3, Chunks: []int{3}})
+	o, err = e.s.CompleteUpload(ctx, &meta.CompleteUploadRequest{ReqID: e.id(), Time: 51, Bucket: "lock", Key: "mp", UploadID: "u1",
+		Parts: []meta.CompletedPart{cp(1, tag)}, VersionID: "v5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, err := e.s.GetObjectVersion(ctx, "lock", "mp", o.VersionID); err != nil || o.RetentionMode != "COMPLIANCE" || o.RetainUntil != 2000 || !o.LegalHold {
+		t.Fatalf("completed version = %+v, %v", o, err)
+	}
 }

@@ -55,9 +55,12 @@ func (o Op) String() string {
 const commandV1 = 1
 
 // commandV2 commands append fields to some v1 layouts: OpPutObject the
-// object's objectExt, OpCompleteUpload the VersionID. EncodeCommand writes
-// v2; DecodeCommand reads both.
+// object's objectExt, OpCompleteUpload the VersionID.
 const commandV2 = 2
+
+// commandV3 commands append the upload template's objectLock to
+// OpCreateUpload. EncodeCommand writes v3; DecodeCommand reads v1 to v3.
+const commandV3 = 3
 
 // Command is one mutating request as it travels through the replicated log.
 // Op selects which fields are used:
@@ -119,7 +122,7 @@ type Command struct {
 // unknown op or a missing request struct.
 func EncodeCommand(c *Command) ([]byte, error) {
 	e := enc{b: make([]byte, 0, commandSizeHint(c))}
-	e.byte1(commandV2)
+	e.byte1(commandV3)
 	e.byte1(byte(c.Op))
 	e.str(c.ReqID)
 	e.varint(c.Time)
@@ -163,6 +166,7 @@ func EncodeCommand(c *Command) ([]byte, error) {
 			return nil, fmt.Errorf("server: encode %v: %w: nil request", c.Op, meta.ErrInvalidArgument)
 		}
 		e.upload(c.Upload)
+		e.objectLock(&c.Upload.Object)
 	case OpPutPart:
 		if c.PutPart == nil {
 			return nil, fmt.Errorf("server: encode %v: %w: nil request", c.Op, meta.ErrInvalidArgument)
@@ -296,7 +300,7 @@ func (d *dec) chunkInfos() []meta.ChunkInfo {
 func DecodeCommand(b []byte) (*Command, error) {
 	d := dec{b: b}
 	ver := d.byte1()
-	if d.err == nil && ver != commandV1 && ver != commandV2 {
+	if d.err == nil && (ver < commandV1 || ver > commandV3) {
 		d.fail("unknown command version")
 	}
 	c := &Command{Op: Op(d.byte1())}
@@ -316,7 +320,7 @@ func DecodeCommand(b []byte) (*Command, error) {
 		r.NewChunks = d.chunkInfos()
 		r.IfMatch = d.str()
 		r.IfNoneMatch = d.str()
-		if ver == commandV2 {
+		if ver >= commandV2 {
 			d.objectExt(&r.Object)
 		}
 		c.Put = r
@@ -343,6 +347,9 @@ func DecodeCommand(b []byte) (*Command, error) {
 	case OpCreateUpload:
 		c.Upload = new(meta.Upload)
 		d.upload(c.Upload)
+		if ver >= commandV3 {
+			d.objectLock(&c.Upload.Object)
+		}
 	case OpPutPart:
 		r := &meta.PutPartRequest{ReqID: c.ReqID, Time: c.Time}
 		r.Bucket = d.str()
@@ -366,7 +373,7 @@ func DecodeCommand(b []byte) (*Command, error) {
 			}
 		}
 		r.Checksums = d.strMap()
-		if ver == commandV2 {
+		if ver >= commandV2 {
 			r.VersionID = d.str()
 		}
 		c.Complete = r

@@ -14,8 +14,10 @@ type metaChunkRef = meta.ChunkRef
 
 const (
 	recordV1 = 1
-	// recordV2 object and bucket records append fields to the v1 layout
-	// (objectExt; bucket Versioning). Decoders read both.
+	// recordV2 object, bucket and upload records append fields to the v1
+	// layout (objectExt; bucket Versioning; the upload template's
+	// objectLock, so that CreateMultipartUpload's x-amz-object-lock-*
+	// reach the completed object). Decoders read both.
 	recordV2 = 2
 )
 
@@ -43,9 +45,21 @@ func (e *enc) objectExt(o *meta.Object) {
 	for _, m := range o.PartChecksums {
 		e.strMap(m)
 	}
+	e.objectLock(o)
+}
+
+// objectLock encodes o's Object Lock fields: RetentionMode, RetainUntil,
+// LegalHold (the tail of objectExt, and of v2 upload records).
+func (e *enc) objectLock(o *meta.Object) {
 	e.str(o.RetentionMode)
 	e.varint(o.RetainUntil)
 	e.bool1(o.LegalHold)
+}
+
+func (d *dec) objectLock(o *meta.Object) {
+	o.RetentionMode = d.str()
+	o.RetainUntil = d.varint()
+	o.LegalHold = d.bool1()
 }
 
 func (d *dec) objectExt(o *meta.Object) {
@@ -58,9 +72,7 @@ func (d *dec) objectExt(o *meta.Object) {
 			o.PartChecksums[i] = d.strMap()
 		}
 	}
-	o.RetentionMode = d.str()
-	o.RetainUntil = d.varint()
-	o.LegalHold = d.bool1()
+	d.objectLock(o)
 }
 
 // objectBody encodes an object without its bucket and key (the record's key
@@ -269,18 +281,24 @@ func (d *dec) upload(u *meta.Upload) {
 	u.Object.Bucket, u.Object.Key = u.Bucket, u.Key
 }
 
+// encodeUpload returns the persisted (v2) form of an upload record.
 func encodeUpload(u *meta.Upload) []byte {
 	var e enc
-	e.byte1(recordV1)
+	e.byte1(recordV2)
 	e.upload(u)
+	e.objectLock(&u.Object)
 	return e.b
 }
 
+// decodeUpload reads v1 records (no Object Lock fields) and v2.
 func decodeUpload(b []byte) (meta.Upload, error) {
 	d := dec{b: b}
-	checkVersion(&d)
+	v := checkVersion2(&d)
 	var u meta.Upload
 	d.upload(&u)
+	if v == recordV2 {
+		d.objectLock(&u.Object)
+	}
 	return u, d.done()
 }
 

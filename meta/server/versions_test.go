@@ -114,6 +114,57 @@ func TestCommandV1Compat(t *testing.T) {
 	}
 }
 
+// TestUploadLockFields: an upload template's Object Lock fields survive the
+// OpCreateUpload command and the upload record (v2 of both), and older
+// encodings without them still decode.
+func TestUploadLockFields(t *testing.T) {
+	u := &meta.Upload{Bucket: "b", Key: "k", UploadID: "u", Initiated: 5,
+		Object: meta.Object{ContentType: "text/plain", RetentionMode: "COMPLIANCE", RetainUntil: 1800000000000000000, LegalHold: true}}
+	rec := encodeUpload(u)
+	if rec[0] != recordV2 {
+		t.Fatalf("record version %d", rec[0])
+	}
+	got, err := decodeUpload(rec)
+	u.Object.Bucket, u.Object.Key = "b", "k" // decodeUpload fills them
+	if err != nil || !reflect.DeepEqual(&got, u) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v (%v)", got, *u, err)
+	}
+	for i := 0; i < len(rec); i++ {
+		if _, err := decodeUpload(rec[:i]); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("truncated at %d/%d: %v", i, len(rec), err)
+		}
+	}
+	// A v1 record (written before the lock fields) decodes without them.
+	var e enc
+	e.byte1(recordV1)
+	e.upload(u)
+	v1, err := decodeUpload(e.b)
+	if err != nil || v1.Object.RetentionMode != "" || v1.Object.LegalHold || v1.Object.ContentType != "text/plain" {
+		t.Fatalf("v1 record = %+v, %v", v1, err)
+	}
+
+	c := &Command{Op: OpCreateUpload, ReqID: "a", Time: 1, Upload: u}
+	b, err := EncodeCommand(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := DecodeCommand(b)
+	if err != nil || !reflect.DeepEqual(dc, c) {
+		t.Fatalf("command round trip:\n got %+v\nwant %+v (%v)", dc, c, err)
+	}
+	// What a v2 binary wrote for OpCreateUpload.
+	e = enc{}
+	e.byte1(commandV2)
+	e.byte1(byte(OpCreateUpload))
+	e.str("a")
+	e.varint(1)
+	e.upload(u)
+	dc, err = DecodeCommand(e.b)
+	if err != nil || dc.Upload == nil || dc.Upload.Object.RetentionMode != "" || dc.Upload.UploadID != "u" {
+		t.Fatalf("v2 create upload = %+v, %v", dc, err)
+	}
+}
+
 func TestResultRecordsVersions(t *testing.T) {
 	for _, v := range []any{
 		&meta.DeleteObjectResult{VersionID: "v", DeleteMarker: true},
