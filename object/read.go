@@ -55,10 +55,12 @@ type reader struct {
 	err     error
 }
 
-func (r *reader) Read(p []byte) (int, error) {
+// fill makes r.cur non-empty with the next chunk; false at the end of the
+// range or on an error (r.err says which).
+func (r *reader) fill() bool {
 	for len(r.cur) == 0 {
 		if r.err != nil {
-			return 0, r.err
+			return false
 		}
 		ch, ok := <-r.results
 		if !ok {
@@ -68,9 +70,34 @@ func (r *reader) Read(p []byte) (int, error) {
 		res := <-ch
 		r.cur, r.err = res.data, res.err
 	}
+	return true
+}
+
+func (r *reader) Read(p []byte) (int, error) {
+	if !r.fill() {
+		return 0, r.err
+	}
 	n := copy(p, r.cur)
 	r.cur = r.cur[n:]
 	return n, nil
+}
+
+// WriteTo writes the rest of the range to w chunk by chunk, without the
+// copy into a caller's buffer that Read makes (io.Copy uses it).
+func (r *reader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for r.fill() {
+		n, err := w.Write(r.cur)
+		total += int64(n)
+		r.cur = r.cur[n:]
+		if err != nil {
+			return total, err
+		}
+	}
+	if r.err == io.EOF {
+		return total, nil
+	}
+	return total, r.err
 }
 
 func (r *reader) Close() error {

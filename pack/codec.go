@@ -203,6 +203,9 @@ func AppendFrame(dst, plain []byte, c Codec) []byte {
 // decode to exactly plainLen bytes returns an error wrapping
 // ErrCorruptFrame, and dst unchanged. Raw frames are not verified: the
 // caller checks the chunk's BLAKE3.
+//
+// With dst nil, a raw frame's plaintext is returned in place: the result
+// aliases frame (no copy; GET profiles showed the copy at 7% of CPU).
 func DecodeFrame(dst, frame []byte, plainLen int) ([]byte, error) {
 	if plainLen < 0 || plainLen > MaxPlainLen {
 		return dst, fmt.Errorf("%w: plaintext length %d (max %d)", ErrTooLarge, plainLen, MaxPlainLen)
@@ -216,6 +219,9 @@ func DecodeFrame(dst, frame []byte, plainLen int) ([]byte, error) {
 	case TagRaw:
 		if len(payload) != plainLen {
 			return dst, fmt.Errorf("%w: raw payload of %d bytes, want %d", ErrCorruptFrame, len(payload), plainLen)
+		}
+		if dst == nil {
+			return payload, nil
 		}
 		return append(dst, payload...), nil
 	case TagZstd:

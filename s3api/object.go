@@ -313,26 +313,44 @@ func (s *Server) sendBody(rq *request, status int, rc io.Reader, n int64) error 
 		return fmt.Errorf("s3api: object %s/%s: backend returned no bytes: %w", rq.bucket, rq.key, io.ErrUnexpectedEOF)
 	}
 	rq.w.WriteHeader(status)
-	sent := int64(0)
-	for {
-		if k > 0 {
-			if _, werr := rq.w.Write(buf[:k]); werr != nil {
-				return nil // client went away
-			}
-			sent += int64(k)
+	cw := &countWriter{w: rq.w}
+	cw.Write(buf[:k])
+	if cw.err == nil && err == nil && cw.n < n {
+		if wt, ok := rc.(io.WriterTo); ok {
+			// Straight from the backend's chunk buffers (object.reader),
+			// which hold exactly the range asked for.
+			_, err = wt.WriteTo(cw)
+		} else {
+			_, err = io.CopyBuffer(cw, io.LimitReader(rc, n-cw.n), buf)
 		}
-		if err != nil || sent >= n {
-			break
-		}
-		k, err = rc.Read(buf[:min(int64(len(buf)), n-sent)])
 	}
-	if sent != n {
+	if cw.err != nil {
+		return nil // client went away
+	}
+	if cw.n != n {
 		// Headers are out; the short body tells the client. Log the cause.
 		s.log.Error("s3api: GET body cut short", "op", rq.op, "bucket", rq.bucket, "key", rq.key,
-			"req_id", rq.id, "sent", sent, "want", n, "err", err)
-		return nil
+			"req_id", rq.id, "sent", cw.n, "want", n, "err", err)
 	}
 	return nil
+}
+
+// countWriter counts the bytes written through it and keeps the first
+// write error (the client went away).
+type countWriter struct {
+	w   io.Writer
+	n   int64
+	err error
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	k, err := c.w.Write(p)
+	c.n += int64(k)
+	c.err = err
+	return k, err
 }
 
 func (s *Server) putObject(ctx context.Context, rq *request, b meta.Bucket) error {
