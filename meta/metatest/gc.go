@@ -317,3 +317,44 @@ func testSharedPack(t *testing.T, e *env) {
 		t.Fatalf("DeadPacks = %+v, want pack 5", r.DeadPacks)
 	}
 }
+
+// testEmptySharedPack: the first upload to commit a shared pack may add no
+// live bytes to it (its only chunk was committed meanwhile by another
+// upload, from another pack). The pack must not die then: a second upload
+// with fresh chunks in it commits later. A pack that stays empty dies after
+// the grace period.
+func testEmptySharedPack(t *testing.T, e *env) {
+	e.mkBucket("bkt")
+	e.putChunks("bkt", "first", Content{Pack: 1, Chunks: []int{1}}, 10) // chunk 1 lands in pack 1
+	_, packs, infos := Content{Pack: 5, Chunks: []int{1, 2}}.Build()    // pack 5 holds copies of 1 and 2
+	packs[0].Length = 1000
+	// Upload a: chunk 1 only, which the index already holds: pack 5 gains
+	// no live bytes from it.
+	o := meta.Object{Bucket: "bkt", Key: "a", Size: 1000, ETag: etag("a"), Chunks: []meta.ChunkRef{{Addr: Addr(1), Size: 1000}}}
+	if err := e.s.PutObject(e.ctx, &meta.PutObjectRequest{ReqID: e.id(), Time: 11, Object: o, NewPacks: packs, NewChunks: infos[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.gc(12, 10, 0); len(r.DeadPacks) != 0 {
+		t.Fatalf("empty pack dead before the grace period: %+v", r.DeadPacks)
+	}
+	// Upload b: chunk 2, fresh, in pack 5.
+	o = meta.Object{Bucket: "bkt", Key: "b", Size: 1000, ETag: etag("b"), Chunks: []meta.ChunkRef{{Addr: Addr(2), Size: 1000}}}
+	if err := e.s.PutObject(e.ctx, &meta.PutObjectRequest{ReqID: e.id(), Time: 13, Object: o, NewPacks: packs, NewChunks: infos[1:]}); err != nil {
+		t.Fatalf("second upload into the shared pack: %v", err)
+	}
+	if r := e.gc(100, 10, 0); len(r.DeadPacks) != 0 {
+		t.Fatalf("pack with a live chunk died: %+v", r.DeadPacks)
+	}
+	// A pack nobody adds to dies after the grace period.
+	_, packs, infos = Content{Pack: 6, Chunks: []int{1}}.Build()
+	o = meta.Object{Bucket: "bkt", Key: "c", Size: 1000, ETag: etag("c"), Chunks: []meta.ChunkRef{{Addr: Addr(1), Size: 1000}}}
+	if err := e.s.PutObject(e.ctx, &meta.PutObjectRequest{ReqID: e.id(), Time: 200, Object: o, NewPacks: packs, NewChunks: infos}); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.gc(205, 10, 0); len(r.DeadPacks) != 0 {
+		t.Fatalf("empty pack dead before the grace period: %+v", r.DeadPacks)
+	}
+	if r := e.gc(300, 10, 0); len(r.DeadPacks) != 1 || r.DeadPacks[0].ID != PackID(6) {
+		t.Fatalf("DeadPacks = %+v, want pack 6", r.DeadPacks)
+	}
+}

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) meta.Service) {
 		{"GCRevive", testGCRevive},
 		{"Packs", testPacks},
 		{"SharedPack", testSharedPack},
+		{"EmptySharedPack", testEmptySharedPack},
 		{"Idempotency", testIdempotency},
 		{"Cluster", testCluster},
 		{"Users", testUsers},

@@ -592,7 +592,9 @@ func (t *txn) stage(newPacks []meta.Pack, newChunks []meta.ChunkInfo, plus []met
 			t.st.StoredBytes += ps.p.Length
 			t.st.RawBytes += ps.p.ShardSize * int64(ps.p.K+ps.p.M)
 			if ps.p.LiveBytes == 0 {
-				t.b.Set(deadPackKey(id), nil, nil)
+				// Not dead yet: a pack shared by several uploads may get
+				// its live bytes from a commit still to come (collect).
+				t.b.Set(emptyPackKey(t.t, id), nil, nil)
 			}
 		}
 	}
@@ -827,6 +829,40 @@ func (t *txn) collect(grace int64, limit int) (*meta.GCResult, error) {
 	}
 	if err := it.Error(); err != nil {
 		return nil, err
+	}
+	// Packs registered empty more than grace ago that no commit has added
+	// live bytes to are dead.
+	zit, err := t.db.NewIter(&pebble.IterOptions{LowerBound: []byte(pfxEmptyPack), UpperBound: emptyPackKey(t.t-grace, pack.ID{})})
+	if err != nil {
+		return nil, err
+	}
+	defer zit.Close()
+	for zit.First(); zit.Valid() && n < limit; zit.Next() {
+		n++
+		k := zit.Key()
+		if len(k) != len(pfxEmptyPack)+8+len(pack.ID{}) {
+			return nil, fmt.Errorf("server: empty-pack key %x: %w", k, ErrCorrupt)
+		}
+		var id pack.ID
+		copy(id[:], k[len(pfxEmptyPack)+8:])
+		t.b.Delete(k, nil)
+		if _, ok := packs[id]; ok {
+			continue // its LiveBytes changed above: decided below
+		}
+		p, err := t.pack(id)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil && p.LiveBytes == 0 {
+			packs[id] = p
+			packOrder = append(packOrder, id)
+		}
+	}
+	if err := zit.Error(); err != nil {
+		return nil, err
+	}
+	if zit.Valid() {
+		res.More = true
 	}
 	var newlyDead []meta.Pack
 	for _, id := range packOrder {

@@ -25,6 +25,7 @@ const (
 	pfxReqID     = "r/k/" // r/k/<reqid>              -> result record
 	pfxReqTime   = "r/t/" // r/t/<time 8><reqid>      -> empty (prune index)
 	pfxTombstone = "t/"   // t/<time 8><addr 32>      -> empty
+	pfxEmptyPack = "z/"   // z/<time 8><pack 16>      -> empty: pack registered with no live bytes
 	keyStats     = "s/stats"
 	keyIdemCount = "s/idem"
 	keyApplied   = "a/applied"
@@ -74,6 +75,15 @@ func tombstoneKey(t int64, a chunk.Addr) []byte {
 	k := make([]byte, 0, len(pfxTombstone)+8+len(a))
 	k = timeBytes(append(k, pfxTombstone...), t)
 	return append(k, a[:]...)
+}
+
+// emptyPackKey indexes a pack registered at t with no live bytes: GC
+// declares it dead after the grace period unless a later commit (another
+// upload that shares it) added live bytes.
+func emptyPackKey(t int64, id pack.ID) []byte {
+	k := make([]byte, 0, len(pfxEmptyPack)+8+len(id))
+	k = timeBytes(append(k, pfxEmptyPack...), t)
+	return append(k, id[:]...)
 }
 
 func reqKey(id string) []byte { return key2(pfxReqID, id) }
