@@ -96,6 +96,16 @@ func (h *harness) kill(p *proc) {
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	<-done
+	h.forget(p, cmd)
+}
+
+// forget marks p as stopped on purpose, so exited does not report it.
+func (h *harness) forget(p *proc, cmd *exec.Cmd) {
+	p.mu.Lock()
+	if p.cmd == cmd {
+		p.cmd, p.done = nil, nil
+	}
+	p.mu.Unlock()
 }
 
 // stop sends SIGTERM and waits up to 10 s for a graceful exit.
@@ -107,6 +117,7 @@ func (h *harness) stop(p *proc) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-done:
+		h.forget(p, cmd)
 	case <-time.After(10 * time.Second):
 		h.kill(p)
 		h.t.Errorf("%s did not stop within 10 s of SIGTERM", p.name)
